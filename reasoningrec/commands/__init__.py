@@ -1,0 +1,1 @@
+"""Subcommands of the `reasoningrec` CLI, one module each (see reasoningrec/cli.py)."""

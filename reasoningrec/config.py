@@ -1,0 +1,50 @@
+"""Settings read from the environment, in one place.
+
+    REASONINGREC_DATA_DIR   default --data-dir (else ./data)
+    REASONINGREC_CACHE_DIR  embeddings and other caches (else ~/.cache/reasoningrec)
+    REASONINGREC_TEACHER    a model spec for a live teacher in the app (default: none)
+    CPU_CORES               threads for llama.cpp / torch (default: the CPU count)
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ASSETS_DIR = PROJECT_ROOT / "assets"
+
+
+def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
+    """--data-dir, else $REASONINGREC_DATA_DIR, else ./data."""
+    if data_dir:
+        return Path(data_dir).expanduser()
+    env = os.environ.get("REASONINGREC_DATA_DIR")
+    return Path(env).expanduser() if env else Path("data")
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("REASONINGREC_CACHE_DIR")
+    path = Path(env).expanduser() if env else Path.home() / ".cache" / "reasoningrec"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cpu_threads() -> int:
+    """$CPU_CORES when set (a positive integer), else the CPUs this process may use."""
+    env = os.environ.get("CPU_CORES")
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            raise ValueError(f"CPU_CORES must be a positive integer, got {env!r}") from None
+        if n < 1:
+            raise ValueError(f"CPU_CORES must be a positive integer, got {env!r}")
+        return n
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def teacher_spec() -> str | None:
+    return os.environ.get("REASONINGREC_TEACHER") or None

@@ -1,0 +1,60 @@
+"""Datasets in one schema. `load_dataset(name, data_dir)` is the single entry point.
+
+    ml1m      the paper's ML-1M protocol  (<data-dir>/reasoningrec/ml_1m/)
+    ml1m-raw  the paper's split rebuilt from GroupLens ratings.dat (<data-dir>/movielens-1m/)
+    ml100k    TALLRec's ML-100K protocol (<data-dir>/movielens-100k/: RecBole or u.data files)
+    <other>   any folder <data-dir>/reasoningrec/<name>/ in the paper's Amazon layout
+              (fashion, beauty, ...)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import resolve_data_dir
+from .schema import SPLITS, DataError, Dataset, HistoryEntry, Interaction, Item, Sample, User
+
+__all__ = ["SPLITS", "DataError", "Dataset", "HistoryEntry", "Interaction", "Item", "Sample",
+           "User", "load_dataset", "available_datasets"]
+
+_CACHE: dict[tuple[str, str], Dataset] = {}
+
+
+def available_datasets(data_dir: str | Path | None = None) -> list[str]:
+    """Names that `load_dataset` accepts for this data directory."""
+    root = resolve_data_dir(data_dir)
+    names = ["ml1m", "ml1m-raw", "ml100k"]
+    amazon_root = root / "reasoningrec"
+    if amazon_root.is_dir():
+        names += sorted(p.name for p in amazon_root.iterdir()
+                        if p.is_dir() and (p / "ctr").is_dir() and p.name != "ml_1m")
+    return names
+
+
+def load_dataset(name: str, data_dir: str | Path | None = None, *, cache: bool = True) -> Dataset:
+    """Load a dataset by name from `data_dir` (default: $REASONINGREC_DATA_DIR, then ./data)."""
+    root = resolve_data_dir(data_dir)
+    key = (name, str(root.resolve()))
+    if cache and key in _CACHE:
+        return _CACHE[key]
+    if not root.is_dir():
+        raise DataError(root, "data directory does not exist (pass --data-dir or set "
+                              "REASONINGREC_DATA_DIR)")
+    if name == "ml1m":
+        from .movielens import load_ml1m
+        ds = load_ml1m(root)
+    elif name == "ml1m-raw":
+        from .splits import load_ml1m_raw
+        ds = load_ml1m_raw(root)
+    elif name == "ml100k":
+        from .movielens import load_ml100k
+        ds = load_ml100k(root)
+    else:
+        folder = root / "reasoningrec" / name
+        if not folder.is_dir():
+            raise DataError(folder, f"unknown dataset {name!r}: expected one of "
+                                    f"{available_datasets(root)}")
+        from .amazon import load_amazon
+        ds = load_amazon(folder, name)
+    if cache:
+        _CACHE[key] = ds
+    return ds

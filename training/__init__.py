@@ -1,0 +1,1 @@
+"""Teacher rationale generation, LoRA distillation and GGUF export (training issue)."""
