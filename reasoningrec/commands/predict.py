@@ -1,0 +1,52 @@
+"""`reasoningrec predict`: one user's prediction and explanation.
+
+    reasoningrec predict --dataset ml1m --data-dir ../shared/data --split test --user 1 \
+        --model smollm2 --json
+"""
+from __future__ import annotations
+
+from .data import add_dataset_args
+
+
+def add_prompt_args(parser) -> None:
+    """The paper's ablations as flags (shared by predict, eval and rank)."""
+    parser.add_argument("--no-profile", action="store_true",
+                        help="leave the user profile out of the prompt")
+    parser.add_argument("--no-description", action="store_true",
+                        help="leave item descriptions out of the prompt")
+    parser.add_argument("--history-k", type=int, default=None,
+                        help="show at most K history items (default: all that fit)")
+    parser.add_argument("--history", choices=["recent", "relevant"], default="recent",
+                        help="which K items: the most recent, or the most relevant to the "
+                             "candidate by MiniLM similarity")
+
+
+def prompt_options(args) -> dict:
+    return {"with_profile": not args.no_profile, "with_description": not args.no_description,
+            "history_k": args.history_k, "history_mode": args.history}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("predict", help="predict and explain for one user")
+    add_dataset_args(p, split=True)
+    p.add_argument("--user", required=True, help="user id (sample key) to predict for")
+    p.add_argument("--model", default="student",
+                   help="model spec: student, smollm2, llamacpp:..., hf:..., openai:...#..., "
+                        "zero-shot:<spec>, popularity, mf, sasrec (default: student)")
+    p.add_argument("--no-explain", action="store_true", help="score only, no rationale")
+    add_prompt_args(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args) -> dict:
+    from ..data import load_dataset
+    from ..scorers import load_scorer
+    ds = load_dataset(args.dataset, args.data_dir)
+    sample = ds.sample(args.split, args.user)
+    scorer = load_scorer(args.model, ds, **prompt_options(args))
+    pred = scorer.predict(ds, sample, explain=not args.no_explain)
+    return {"sample_id": sample.sample_id, "model": args.model, "p_yes": round(pred.p_yes, 6),
+            "prediction": "Yes" if pred.label else "No", "hard_label": pred.hard_label,
+            "label": sample.label, "rationale": pred.rationale,
+            "prompt_tokens": pred.prompt_tokens, "seconds": round(pred.seconds, 3)}

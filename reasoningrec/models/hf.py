@@ -1,0 +1,139 @@
+"""transformers backend: a local folder, a GGUF file or a Hub id, optionally with a PEFT adapter.
+
+    backend = HFBackend("path/to/model", adapter="path/to/lora")   # CUDA when present
+    backend.p_yes(prompt); "".join(backend.stream(prompt, max_tokens=64))
+
+Runs on CUDA (bfloat16) when torch sees a GPU, else CPU (float32, CPU_CORES threads).
+A `.gguf` file is dequantised by transformers (`gguf_file=`), which is slow but exact enough
+to compare with llama.cpp. Hub ids load only when the network allows (registry.resolve_local).
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..config import cpu_threads
+from .base import (Backend, BackendError, Score, answer_token_ids, cut_at_stop,
+                   score_from_vector)
+from .registry import resolve_local
+
+
+class HFBackend(Backend):
+    def __init__(self, target: str, adapter: str | None = None, device: str | None = None,
+                 dtype: str | None = None):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        source = resolve_local(target, "model")
+        gguf_file = None
+        if isinstance(source, Path) and source.is_file():
+            if source.suffix != ".gguf":
+                raise BackendError(f"hf: expects a model folder, a .gguf file or a Hub id, "
+                                   f"got the file {source}")
+            source, gguf_file = source.parent, source.name
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if self.device == "cpu":
+            torch.set_num_threads(cpu_threads())
+        torch_dtype = getattr(torch, dtype) if dtype else (
+            torch.bfloat16 if self.device.startswith("cuda") else torch.float32)
+        extra = {"gguf_file": gguf_file} if gguf_file else {}
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(source, **extra)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype, **extra)
+        except OSError as exc:
+            raise BackendError(f"transformers could not load {target}: {exc}") from exc
+        if adapter:
+            from peft import PeftModel
+            model = PeftModel.from_pretrained(model, resolve_local(adapter, "PEFT adapter"))
+        self.model = model.to(self.device).eval()
+        self.name = f"hf:{target}" + (f"+{adapter}" if adapter else "")
+        self.lock = threading.Lock()  # one forward/generate at a time on a model
+        self.answer_ids = answer_token_ids(self.tokenize)
+
+    # -- text -------------------------------------------------------------------------------
+    def tokenize(self, text: str) -> list[int]:
+        """Special tokens written in the text are parsed; BOS is added only when the
+        tokenizer adds one and the text does not already start with it."""
+        bos = self.tokenizer.bos_token
+        add_special = not (bos and text.startswith(bos))
+        return self.tokenizer(text, add_special_tokens=add_special)["input_ids"]
+
+    def apply_chat(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
+        if not self.tokenizer.chat_template:
+            raise BackendError(f"{self.name} has no chat template")
+        return self.tokenizer.apply_chat_template(messages, tokenize=False,
+                                                  add_generation_prompt=add_generation_prompt)
+
+    def _inputs(self, prompt: str):
+        import torch
+        ids = torch.tensor([self.tokenize(prompt)], device=self.device)
+        return {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+
+    # -- generation -------------------------------------------------------------------------
+    def _generate_kwargs(self, max_tokens, temperature, seed) -> dict:
+        import torch
+        if seed is not None:
+            torch.manual_seed(seed)
+        sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {
+            "do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+        pad = self.tokenizer.pad_token_id
+        return {"max_new_tokens": max_tokens, "pad_token_id": pad if pad is not None
+                else self.tokenizer.eos_token_id, **sampling}
+
+    def generate(self, prompt: str, max_tokens: int = 256, temperature: float = 0.0,
+                 stop: list[str] | None = None, seed: int | None = None) -> str:
+        import torch
+        inputs = self._inputs(prompt)
+        with self.lock, torch.inference_mode():
+            out = self.model.generate(**inputs, **self._generate_kwargs(max_tokens, temperature,
+                                                                         seed))
+        new = out[0, inputs["input_ids"].shape[1]:]
+        text = self.tokenizer.decode(new, skip_special_tokens=True)
+        return "".join(cut_at_stop([text], stop))
+
+    def stream(self, prompt: str, max_tokens: int = 256, temperature: float = 0.0,
+               stop: list[str] | None = None, seed: int | None = None) -> Iterator[str]:
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        cancelled = threading.Event()
+
+        class Cancelled(StoppingCriteria):  # ends generate() when the reader stops early
+            def __call__(self, input_ids, scores, **kwargs):
+                return cancelled.is_set()
+
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True,
+                                        skip_special_tokens=True)
+        kwargs = {**self._inputs(prompt), **self._generate_kwargs(max_tokens, temperature, seed),
+                  "streamer": streamer, "stopping_criteria": StoppingCriteriaList([Cancelled()])}
+        failure: list[BaseException] = []
+
+        def run():
+            import torch
+            try:
+                with self.lock, torch.inference_mode():
+                    self.model.generate(**kwargs)
+            except BaseException as exc:  # surfaced to the reader below
+                failure.append(exc)
+                streamer.end()
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        try:
+            yield from cut_at_stop((piece for piece in streamer if piece), stop)
+        finally:
+            cancelled.set()
+            worker.join()
+        if failure:
+            raise BackendError(f"{self.name}: generation failed: {failure[0]}") from failure[0]
+
+    # -- scoring ----------------------------------------------------------------------------
+    def next_token_logprobs(self, prompt: str):
+        """Log-probabilities (float32 tensor on CPU) of every token right after prompt."""
+        import torch
+        with self.lock, torch.inference_mode():
+            logits = self.model(**self._inputs(prompt), logits_to_keep=1).logits[0, -1]
+        return torch.log_softmax(logits.float(), dim=-1).cpu()
+
+    def p_yes(self, prompt: str) -> Score:
+        return score_from_vector(self.next_token_logprobs(prompt), self.answer_ids)

@@ -1,0 +1,206 @@
+"""llama.cpp backend (llama-cpp-python): a GGUF model, optionally with a LoRA adapter.
+
+    backend = LlamaCppBackend.shared("model.gguf", lora_path="adapter.gguf")
+    backend.p_yes(prompt); backend.p_yes_many(prompts_sharing_a_prefix)
+
+One `Llama` per (model, adapter, context) per process (`shared`), every use under its lock:
+a llama.cpp context is not thread-safe. Threads come from reasoningrec.config.cpu_threads().
+
+P(Yes) reads the last row of logits straight from the context (`llama_get_logits_ith`), so the
+model is built with logits_all=False (`Llama.scores` then stays zero). The KV cache keeps the
+last scored prompt's tokens: a prompt sharing a token prefix with it evaluates only the rest
+(set `n_tokens` back, eval the suffix), and p_yes_many evaluates the longest common token
+prefix of its prompts once. The split is on tokens of the full prompts, never on text, and
+never leaves a one-token batch, so the scores equal those of evaluating each prompt from
+scratch (tested). Generation resets this: it evaluates token by token.
+"""
+from __future__ import annotations
+
+import atexit
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ..config import cpu_threads
+from .base import Backend, BackendError, Score, answer_token_ids, score_from_vector
+from .registry import ModelNotFound
+
+_SHARED: dict[tuple, "LlamaCppBackend"] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_shared() -> None:
+    """Free shared models before interpreter teardown (Llama.__del__ fails late in it)."""
+    for backend in list(_SHARED.values()):
+        backend.close()
+
+
+def common_prefix_length(a, b) -> int:
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
+
+
+def render_chat_template(template: str, messages: list[dict], add_generation_prompt: bool,
+                         bos_token: str = "", eos_token: str = "") -> str:
+    """Render a Hugging Face style Jinja chat template (as transformers does)."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    def raise_exception(message):
+        raise BackendError(f"chat template: {message}")
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env.globals["raise_exception"] = raise_exception
+    return env.from_string(template).render(messages=messages, bos_token=bos_token,
+                                            eos_token=eos_token,
+                                            add_generation_prompt=add_generation_prompt)
+
+
+class LlamaCppBackend(Backend):
+    def __init__(self, model_path: str | Path, lora_path: str | Path | None = None,
+                 n_ctx: int = 4096, n_threads: int | None = None, n_batch: int = 512):
+        from llama_cpp import Llama
+
+        model_path = Path(model_path).expanduser()
+        for path, what in ((model_path, "GGUF model"), (lora_path, "LoRA adapter")):
+            if path is not None and not Path(path).expanduser().is_file():
+                raise ModelNotFound(f"{what} file not found: {path}")
+        threads = n_threads or cpu_threads()
+        try:
+            self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_batch=n_batch,
+                             n_threads=threads, n_threads_batch=threads, logits_all=False,
+                             lora_path=str(Path(lora_path).expanduser()) if lora_path else None,
+                             verbose=False)
+        except ValueError as exc:  # llama-cpp-python raises ValueError for unreadable files
+            raise BackendError(f"llama.cpp could not load {model_path}"
+                               f"{f' with {lora_path}' if lora_path else ''}: {exc}") from exc
+        self.name = f"llamacpp:{model_path}" + (f"+{lora_path}" if lora_path else "")
+        self.lock = threading.RLock()
+        self.n_vocab = self.llm.n_vocab()
+        self.answer_ids = answer_token_ids(self.tokenize)
+        self._scored: list[int] = []  # the cache's tokens, when scoring evaluated them
+
+    @classmethod
+    def shared(cls, model_path, lora_path=None, **options) -> "LlamaCppBackend":
+        """The process-wide instance for this model, adapter and options."""
+        key = (str(Path(model_path).expanduser().resolve()),
+               str(Path(lora_path).expanduser().resolve()) if lora_path else None,
+               tuple(sorted(options.items())))
+        with _SHARED_LOCK:
+            if key not in _SHARED:
+                _SHARED[key] = cls(model_path, lora_path, **options)
+            return _SHARED[key]
+
+    # -- text -------------------------------------------------------------------------------
+    def token_text(self, token_id: int, special: bool = True) -> str:
+        return self.llm.detokenize([token_id], special=special).decode("utf-8", errors="replace")
+
+    def tokenize(self, text: str) -> list[int]:
+        """Special tokens in the text (<|im_start|>) are parsed; BOS is added when the model
+        asks for it (add_bos_token) and the text does not already start with it."""
+        bos = self.llm.token_bos()
+        starts_with_bos = bos >= 0 and text.startswith(self.token_text(bos))
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=not starts_with_bos, special=True)
+
+    def apply_chat(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise BackendError(f"{self.name} has no chat template in its GGUF metadata")
+        bos, eos = self.llm.token_bos(), self.llm.token_eos()
+        return render_chat_template(template, messages, add_generation_prompt,
+                                    self.token_text(bos) if bos >= 0 else "",
+                                    self.token_text(eos) if eos >= 0 else "")
+
+    # -- generation -------------------------------------------------------------------------
+    def _completion(self, prompt: str, max_tokens, temperature, stop, seed, stream: bool):
+        tokens = self.tokenize(prompt)
+        self._check_length(len(tokens) + 1)
+        return self.llm.create_completion(tokens, max_tokens=max_tokens, temperature=temperature,
+                                          stop=stop or [], seed=seed, stream=stream,
+                                          repeat_penalty=1.0)  # plain greedy when temperature=0
+
+    def stream(self, prompt: str, max_tokens: int = 256, temperature: float = 0.0,
+               stop: list[str] | None = None, seed: int | None = None) -> Iterator[str]:
+        with self.lock:
+            self._scored = []  # generation rewrites the cache one token at a time
+            for chunk in self._completion(prompt, max_tokens, temperature, stop, seed, True):
+                text = chunk["choices"][0]["text"]
+                if text:
+                    yield text
+
+    def generate(self, prompt: str, max_tokens: int = 256, temperature: float = 0.0,
+                 stop: list[str] | None = None, seed: int | None = None) -> str:
+        with self.lock:
+            self._scored = []
+            out = self._completion(prompt, max_tokens, temperature, stop, seed, False)
+        return out["choices"][0]["text"]
+
+    # -- scoring ----------------------------------------------------------------------------
+    def _check_length(self, n_tokens: int) -> None:
+        if n_tokens > self.llm.n_ctx():
+            raise BackendError(f"prompt needs {n_tokens} tokens, more than the context "
+                               f"({self.llm.n_ctx()}) of {self.name}")
+
+    def _eval_last_logprobs(self, tokens: list[int], keep: int) -> np.ndarray:
+        """Keep the first `keep` cached tokens, evaluate the rest, return log-softmax of the
+        last position. Caller holds the lock."""
+        import llama_cpp
+
+        if not tokens:
+            raise BackendError("cannot score an empty prompt")
+        self._check_length(len(tokens))
+        # Evaluate at least two tokens: llama.cpp computes a one-token batch through other
+        # kernels, whose rounding shifts P(Yes) by up to ~0.01 on a Q4 model; batches of two
+        # or more give the same numbers wherever the prompt is split.
+        keep = max(0, min(keep, len(tokens) - 2))
+        self._scored = []
+        self.llm.n_tokens = keep           # eval() drops the KV cache past n_tokens
+        self.llm.eval(tokens[keep:])
+        self._scored = list(tokens)
+        row = llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
+        logits = np.ctypeslib.as_array(row, shape=(self.n_vocab,)).astype(np.float64)
+        shifted = logits - logits.max()
+        return shifted - np.log(np.exp(shifted).sum())
+
+    def _cached_prefix(self, tokens: list[int]) -> int:
+        """Tokens at the start of `tokens` whose KV entries a scoring call left in the cache
+        (generation evaluates one token at a time and resets this, see above)."""
+        return common_prefix_length(self._scored, tokens)
+
+    def next_token_logprobs(self, prompt: str, reuse_cache: bool = True) -> np.ndarray:
+        """Log-probabilities of every vocabulary token right after prompt."""
+        tokens = self.tokenize(prompt)
+        with self.lock:
+            return self._eval_last_logprobs(tokens, self._cached_prefix(tokens) if reuse_cache else 0)
+
+    def p_yes(self, prompt: str, reuse_cache: bool = True) -> Score:
+        """reuse_cache=False evaluates the whole prompt from scratch (the reference path)."""
+        return score_from_vector(self.next_token_logprobs(prompt, reuse_cache), self.answer_ids)
+
+    def p_yes_many(self, prompts: list[str]) -> list[Score]:
+        """Evaluate the longest common token prefix of all prompts once, then each suffix."""
+        if not prompts:
+            return []
+        all_tokens = [self.tokenize(p) for p in prompts]
+        prefix = min(common_prefix_length(all_tokens[0], t) for t in all_tokens)
+        scores = []
+        with self.lock:
+            if prefix >= 2 and self._cached_prefix(all_tokens[0]) < prefix:
+                self._eval_last_logprobs(all_tokens[0][:prefix],
+                                         self._cached_prefix(all_tokens[0]))
+            for tokens in all_tokens:
+                keep = min(prefix, self._cached_prefix(tokens))
+                scores.append(score_from_vector(self._eval_last_logprobs(tokens, keep),
+                                                self.answer_ids))
+        return scores
+
+    def close(self) -> None:
+        with _SHARED_LOCK:
+            for key in [k for k, v in _SHARED.items() if v is self]:
+                del _SHARED[key]
+        self.llm.close()

@@ -1,0 +1,147 @@
+"""LLM prediction and explanation: a prompt template + a backend → P(Yes) and a rationale.
+
+    from reasoningrec.predict import LLMScorer
+    scorer = LLMScorer(load_backend("smollm2"), template="student")
+    pred = scorer.predict(ds, ds.sample("test", "1"), explain=True)
+    pred.p_yes, pred.rationale
+    for piece in scorer.stream_explanation(ds, sample): ...   # the app streams this
+
+The student's rationale is generated *after* the prediction is fixed: the prompt continues
+with "Prediction: Yes" (or No, whichever P(Yes) says) and "Reasoning:", so the explanation
+can never contradict the score it explains. The history is fitted to the model's context
+(oldest items dropped first) and can be chosen as the k most recent or the k most relevant.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .data.schema import Dataset, HistoryEntry, Sample
+from .models.base import Backend
+from .prompts import fit_history, get_template, parse_student_output
+from .scoring import Prediction, Scorer
+
+REASONING_CUE = "\nReasoning:"
+
+
+class _BackendChat:
+    """Lets the budget fitter render prompts through a backend's own chat template."""
+
+    chat_template = True
+
+    def __init__(self, backend: Backend):
+        self.backend = backend
+
+    def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=True):
+        return self.backend.apply_chat(messages, add_generation_prompt=add_generation_prompt)
+
+
+@dataclass
+class PromptOptions:
+    """The paper's ablations and history choices, shared by eval, teach and the app."""
+
+    with_profile: bool = True
+    with_description: bool = True
+    history_k: int | None = None      # None: the whole history (then fitted to the budget)
+    history_mode: str = "recent"      # recent | relevant (MiniLM retrieval)
+
+    def __post_init__(self):
+        if self.history_mode not in ("recent", "relevant"):
+            raise ValueError(f"history mode must be 'recent' or 'relevant', got {self.history_mode!r}")
+        if self.history_k is not None and self.history_k < 1:
+            raise ValueError(f"history k must be >= 1, got {self.history_k}")
+
+
+def select_history(ds: Dataset, sample: Sample, opts: PromptOptions) -> tuple[HistoryEntry, ...]:
+    """The history entries a prompt shows, oldest first."""
+    if opts.history_k is None or opts.history_k >= len(sample.history):
+        return tuple(sample.history)
+    if opts.history_mode == "recent":
+        return tuple(sample.history[-opts.history_k:])
+    from .retrieval import select_history as retrieve
+    return tuple(retrieve(ds, sample, opts.history_k, mode="relevant"))
+
+
+class LLMScorer(Scorer):
+    """P(Yes) from a backend for prompts of one template (student, zero_shot, tallrec)."""
+
+    writes_rationale = True
+
+    def __init__(self, backend: Backend, template: str = "student",
+                 options: PromptOptions | None = None, max_new_tokens: int = 160,
+                 context: int | None = None):
+        self.backend = backend
+        self.template, self.builder = get_template(template)
+        self.options = options or PromptOptions()
+        self.max_new_tokens = max_new_tokens
+        self.context = context or getattr(backend, "n_ctx", None) or 4096
+        self.name = f"{self.template.split('/')[0]}:{backend.name}"
+        self.writes_rationale = self.template.startswith("student")
+        self._chat = _BackendChat(backend)
+
+    def render(self, ds: Dataset, sample: Sample, profile: str | None = None):
+        """The fitted prompt: (Prompt, text ending at the answer position, token count)."""
+        fitted = fit_history(self.builder, ds, sample, self.backend.count_tokens, self.context,
+                             history=select_history(ds, sample, self.options),
+                             tokenizer=self._chat if self.backend.local_template else None,
+                             reserve=self.max_new_tokens,
+                             with_profile=self.options.with_profile,
+                             with_description=self.options.with_description, profile=profile)
+        text = fitted.text
+        if fitted.prompt.response_cue and not text.endswith(fitted.prompt.response_cue):
+            text += fitted.prompt.response_cue  # TALLRec's Alpaca cue inside the chat turn
+        return fitted, text
+
+    def predict(self, ds: Dataset, sample: Sample, *, explain: bool = False,
+                profile: str | None = None) -> Prediction:
+        start = time.perf_counter()
+        fitted, text = self.render(ds, sample, profile)
+        extra = {"template": self.template, "history_kept": len(fitted.kept),
+                 "history_dropped": fitted.dropped}
+        if not self.backend.local_template:
+            pred = self._predict_by_chat(fitted.prompt, explain)
+        else:
+            score = self.backend.p_yes(text)
+            pred = Prediction(score.p_yes, hard_label=score.hard_label)
+            if explain and self.writes_rationale:
+                pred.rationale = "".join(self._reasoning(text, pred.label)).strip()
+        pred.prompt_tokens, pred.extra = fitted.tokens, extra
+        pred.seconds = time.perf_counter() - start
+        return pred
+
+    def _predict_by_chat(self, prompt, explain: bool) -> Prediction:
+        """Servers that template chats themselves: a prompt answering at the start of the
+        turn is scored from the first token's logprobs; the student's "Prediction: ..."
+        answer is generated and parsed, so its score is a hard label."""
+        if not prompt.assistant_prefix:
+            score = self.backend.p_yes_chat(prompt.chat())
+            return Prediction(score.p_yes, hard_label=score.hard_label)
+        reply = self.backend.chat(prompt.chat(), max_tokens=self.max_new_tokens)
+        label, reasoning = parse_student_output(reply.strip())
+        p_yes = 0.5 if label is None else float(label)
+        return Prediction(p_yes, hard_label=True, rationale=reasoning if explain else None)
+
+    def _reasoning(self, text: str, label: int) -> Iterator[str]:
+        answer = " Yes" if label else " No"
+        return self.backend.stream(text + answer + REASONING_CUE, max_tokens=self.max_new_tokens,
+                                   stop=["<|im_end|>", "\nPrediction:"])
+
+    def stream_explanation(self, ds: Dataset, sample: Sample, profile: str | None = None):
+        """Yields ("prediction", Prediction) first, then ("token", text) pieces of the reasoning."""
+        start = time.perf_counter()
+        fitted, text = self.render(ds, sample, profile)
+        extra = {"template": self.template, "history_kept": len(fitted.kept)}
+        if not self.backend.local_template:  # the whole reply comes at once
+            pred = self._predict_by_chat(fitted.prompt, explain=True)
+            pred.prompt_tokens, pred.extra = fitted.tokens, extra
+            pred.seconds = time.perf_counter() - start
+            yield "prediction", pred
+            yield "token", pred.rationale or ""
+            return
+        score = self.backend.p_yes(text)
+        pred = Prediction(score.p_yes, hard_label=score.hard_label, prompt_tokens=fitted.tokens,
+                          seconds=time.perf_counter() - start, extra=extra)
+        yield "prediction", pred
+        for piece in self._reasoning(text, pred.label):
+            yield "token", piece

