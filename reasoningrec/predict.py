@@ -23,6 +23,7 @@ from .prompts import fit_history, get_template, parse_student_output
 from .scoring import Prediction, Scorer
 
 REASONING_CUE = "\nReasoning:"
+_INDEXES: dict = {}  # dataset name -> retrieval.ItemIndex
 
 
 class _BackendChat:
@@ -54,13 +55,16 @@ class PromptOptions:
 
 
 def select_history(ds: Dataset, sample: Sample, opts: PromptOptions) -> tuple[HistoryEntry, ...]:
-    """The history entries a prompt shows, oldest first."""
-    if opts.history_k is None or opts.history_k >= len(sample.history):
+    """The history entries a prompt shows, oldest first (retrieval.select_history)."""
+    if opts.history_k is None:
         return tuple(sample.history)
-    if opts.history_mode == "recent":
-        return tuple(sample.history[-opts.history_k:])
-    from .retrieval import select_history as retrieve
-    return tuple(retrieve(ds, sample, opts.history_k, mode="relevant"))
+    from .retrieval import ItemIndex, select_history as pick
+    index = None
+    if opts.history_mode == "relevant":
+        if ds.name not in _INDEXES:  # the whole catalogue once per dataset (cached on disk)
+            _INDEXES[ds.name] = ItemIndex.build(ds.items)
+        index = _INDEXES[ds.name]
+    return tuple(pick(sample, opts.history_k, mode=opts.history_mode, index=index))
 
 
 class LLMScorer(Scorer):
