@@ -11,7 +11,7 @@ import json
 import sys
 
 # Each module defines register(subparsers); its parsers set `func(args) -> dict | None`.
-COMMAND_MODULES = ["data", "models", "predict"]
+COMMAND_MODULES = ["data", "models", "predict", "rank"]
 
 
 def build_parser() -> argparse.ArgumentParser:
