@@ -1,0 +1,54 @@
+"""`reasoningrec eval`: score a model on the paper's test (or valid) sample and write a report.
+
+    reasoningrec eval --dataset ml1m --data-dir ../shared/data --split test --model popularity --json
+    reasoningrec eval --dataset fashion --model student --limit 50 --explanations
+
+Prints {"dataset", "split", "model", "n", "auc", "accuracy", "f1", "logloss", "ece", "seconds",
+...}; the report folder (default reports/<dataset>-<split>-<model>-n<N>/) holds
+predictions.jsonl, metrics.json, roc.png and calibration.png. Re-running an interrupted
+command resumes from predictions.jsonl.
+"""
+from __future__ import annotations
+
+from .data import add_dataset_args
+from .predict import add_prompt_args, prompt_options
+
+
+def register(sub) -> None:
+    p = sub.add_parser("eval", help="evaluate a model: AUC and friends, per-sample report, plots")
+    add_dataset_args(p, split=True)
+    p.add_argument("--model", default="student",
+                   help="model spec: popularity, mf, sasrec, student, smollm2, zero-shot:<spec>, "
+                        "tallrec:<spec>, llamacpp:..., hf:..., openai:...#... (default: student)")
+    p.add_argument("--limit", type=int, default=None,
+                   help="score N samples drawn with --seed (default: the paper's 1,500 ML-1M / "
+                        "800 Fashion / 600 Beauty for valid and test; else the whole split)")
+    p.add_argument("--seed", type=int, default=42, help="sampling seed (default: 42, the paper's)")
+    p.add_argument("--report-dir", default=None,
+                   help="report folder (default: reports/<dataset>-<split>-<model>-n<N>)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="discard an existing report in the folder instead of resuming it")
+    p.add_argument("--explanations", action="store_true",
+                   help="also have the model write a rationale per sample (slower; stored in "
+                        "predictions.jsonl)")
+    add_prompt_args(p)
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar (stderr)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args) -> dict:
+    from ..data import load_dataset
+    from ..evaluate import run_eval
+    from ..scorers import load_scorer
+    ds = load_dataset(args.dataset, args.data_dir)
+    options = prompt_options(args)
+    scorer = load_scorer(args.model, ds, **options)
+    try:
+        return run_eval(ds, scorer, split=args.split, model=args.model, limit=args.limit,
+                        seed=args.seed, report_dir=args.report_dir, overwrite=args.overwrite,
+                        explain=args.explanations, prompt=options,
+                        progress=not args.no_progress)
+    except KeyboardInterrupt:
+        raise RuntimeError("interrupted; the rows scored so far are saved; run the same "
+                           "command again to resume") from None

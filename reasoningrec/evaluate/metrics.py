@@ -1,0 +1,158 @@
+"""Binary CTR metrics on P(Yes): ROC-AUC (the paper's accuracy), accuracy, F1, log loss, ECE.
+
+    from reasoningrec.evaluate.metrics import compute_metrics, roc_auc
+    compute_metrics(labels=[1, 0, 1], p_yes=[0.9, 0.2, 0.4])
+
+Conventions (kept identical everywhere a number is reported):
+- AUC is the Mann-Whitney statistic with mid-ranks, so tied scores count one half: the same
+  number as sklearn's `roc_auc_score`, without sklearn. One class only → `UndefinedMetric`
+  (compute_metrics reports auc=None and says why).
+- Hard labels are `p_yes >= 0.5` (as `Prediction.label`); F1 is for the positive class "Yes"
+  and is 0 when there are no true and no predicted positives.
+- Log loss clips probabilities to [1e-7, 1 - 1e-7]: a confidently wrong hard label (p = 0 or
+  1 parsed from text) costs -ln(1e-7) = 16.1 nats instead of infinity.
+- ECE uses 10 equal-width bins of P(Yes), right-closed like sklearn's `calibration_curve`
+  and Guo et al. 2017: (0, .1], (.1, .2], ..., (.9, 1], with p = 0 in the first bin.
+  ECE = sum over bins of (bin count / n) * |like rate in bin - mean P(Yes) in bin|.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+THRESHOLD = 0.5
+LOGLOSS_EPS = 1e-7
+ECE_BINS = 10
+
+
+class UndefinedMetric(ValueError):
+    """A metric that the data cannot define (AUC with one class only)."""
+
+
+def _arrays(labels, scores) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(labels, dtype=float).ravel()
+    p = np.asarray(scores, dtype=float).ravel()
+    if y.shape != p.shape:
+        raise ValueError(f"{len(y)} labels but {len(p)} scores")
+    if len(y) == 0:
+        raise ValueError("no predictions to evaluate")
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError(f"labels must be 0 or 1, got {sorted(set(y.tolist()) - {0.0, 1.0})[:5]}")
+    if not np.isfinite(p).all():
+        raise ValueError("scores contain NaN or infinity")
+    return y, p
+
+
+def midranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks where tied values share the mean of the ranks they span."""
+    order = np.argsort(values, kind="mergesort")
+    sorted_vals = values[order]
+    # Start index of each run of equal values, and the run lengths.
+    starts = np.flatnonzero(np.r_[True, sorted_vals[1:] != sorted_vals[:-1]])
+    lengths = np.diff(np.r_[starts, len(values)])
+    run_rank = starts + (lengths + 1) / 2.0          # mean of ranks start+1 .. start+length
+    ranks = np.empty(len(values))
+    ranks[order] = np.repeat(run_rank, lengths)
+    return ranks
+
+
+def roc_auc(labels, scores) -> float:
+    """P(score of a random positive > score of a random negative), ties counting 1/2."""
+    y, p = _arrays(labels, scores)
+    n_pos = int(y.sum())
+    n_neg = len(y) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        only = "1 (Yes)" if n_neg == 0 else "0 (No)"
+        raise UndefinedMetric(f"AUC is undefined: all {len(y)} labels are {only}")
+    rank_sum = midranks(p)[y == 1].sum()
+    return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def roc_curve(labels, scores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(fpr, tpr, thresholds), one point per distinct score from high to low, starting at (0, 0);
+    the trapezoid area under it equals `roc_auc`."""
+    y, p = _arrays(labels, scores)
+    n_pos, n_neg = y.sum(), len(y) - y.sum()
+    if n_pos == 0 or n_neg == 0:
+        raise UndefinedMetric("ROC curve is undefined with one class only")
+    order = np.argsort(-p, kind="mergesort")
+    p_sorted, y_sorted = p[order], y[order]
+    last_of_run = np.r_[p_sorted[1:] != p_sorted[:-1], True]  # a threshold after each tie run
+    tp = np.cumsum(y_sorted)[last_of_run]
+    fp = np.cumsum(1 - y_sorted)[last_of_run]
+    fpr = np.r_[0.0, fp / n_neg]
+    tpr = np.r_[0.0, tp / n_pos]
+    thresholds = np.r_[np.inf, p_sorted[last_of_run]]
+    return fpr, tpr, thresholds
+
+
+def confusion(labels, scores, threshold: float = THRESHOLD) -> dict[str, int]:
+    y, p = _arrays(labels, scores)
+    pred = p >= threshold
+    truth = y == 1
+    return {"tp": int((pred & truth).sum()), "fp": int((pred & ~truth).sum()),
+            "tn": int((~pred & ~truth).sum()), "fn": int((~pred & truth).sum())}
+
+
+def accuracy(labels, scores, threshold: float = THRESHOLD) -> float:
+    c = confusion(labels, scores, threshold)
+    return (c["tp"] + c["tn"]) / sum(c.values())
+
+
+def f1(labels, scores, threshold: float = THRESHOLD) -> float:
+    c = confusion(labels, scores, threshold)
+    denom = 2 * c["tp"] + c["fp"] + c["fn"]
+    return 2 * c["tp"] / denom if denom else 0.0
+
+
+def log_loss(labels, scores, eps: float = LOGLOSS_EPS) -> float:
+    y, p = _arrays(labels, scores)
+    p = np.clip(p, eps, 1 - eps)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def calibration_bins(labels, scores, n_bins: int = ECE_BINS) -> list[dict]:
+    """One dict a bin: lo, hi, count, mean_p (None when empty), like_rate (None when empty)."""
+    y, p = _arrays(labels, scores)
+    if ((p < 0) | (p > 1)).any():
+        raise ValueError("probabilities must lie in [0, 1]")
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    bin_of = np.searchsorted(edges[1:-1], p, side="left")   # right-closed bins
+    out = []
+    for b in range(n_bins):
+        mask = bin_of == b
+        count = int(mask.sum())
+        out.append({"lo": float(edges[b]), "hi": float(edges[b + 1]), "count": count,
+                    "mean_p": float(p[mask].mean()) if count else None,
+                    "like_rate": float(y[mask].mean()) if count else None})
+    return out
+
+
+def ece(labels, scores, n_bins: int = ECE_BINS) -> float:
+    bins = calibration_bins(labels, scores, n_bins)
+    n = sum(b["count"] for b in bins)
+    return float(sum(b["count"] / n * abs(b["like_rate"] - b["mean_p"])
+                     for b in bins if b["count"]))
+
+
+def compute_metrics(labels, p_yes, hard_labels=None) -> dict:
+    """Every reported number for one run. `hard_labels`: per-row flags, True where the model
+    gave a text answer (p = 0/1) rather than a probability; they are counted, not dropped."""
+    y, p = _arrays(labels, p_yes)
+    out: dict = {"n": len(y), "positives": int(y.sum()), "auc": None}
+    try:
+        out["auc"] = roc_auc(y, p)
+    except UndefinedMetric as exc:
+        out["auc_undefined"] = str(exc)
+    out.update(accuracy=accuracy(y, p), f1=f1(y, p), logloss=log_loss(y, p), ece=ece(y, p))
+    out["confusion"] = confusion(y, p)
+    out["hard_labels"] = int(sum(bool(h) for h in hard_labels)) if hard_labels is not None else 0
+    out["predicted_yes"] = out["confusion"]["tp"] + out["confusion"]["fp"]
+    return out
+
+
+def rounded(metrics: dict, digits: int = 6) -> dict:
+    """The same dict with floats rounded, for printing."""
+    return {k: round(v, digits) if isinstance(v, float) and math.isfinite(v) else v
+            for k, v in metrics.items()}
