@@ -1,8 +1,45 @@
-"""ReasoningRec demo app (stub until the app issue lands): `python app.py`."""
-import gradio as gr
+"""ReasoningRec demo app: `python app.py`, then open http://localhost:7860.
 
-with gr.Blocks(title="ReasoningRec") as demo:
-    gr.Markdown("# ReasoningRec\nThe explanation demo is being built; see README.md.")
+    python app.py                         # default student + assets/demo_pool, offline
+    python app.py --model smollm2 --max-tokens 96
+    GRADIO_SERVER_NAME=0.0.0.0 GRADIO_SERVER_PORT=7860 CPU_CORES=2 python app.py
+
+Environment: GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (where to listen), CPU_CORES (llama.cpp
+threads), REASONINGREC_TEACHER (a model spec for a live teacher on edited inputs). Analytics
+are off. The tabs live in reasoningrec/ui/; this file only starts them.
+"""
+import argparse
+import os
+import threading
+import time
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from reasoningrec.demo_pool import POOL_DIR  # noqa: E402
+from reasoningrec.ui import build_app  # noqa: E402
+from reasoningrec.ui.service import AppService  # noqa: E402
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description="Start the ReasoningRec Gradio app.")
+    ap.add_argument("--model", default="student",
+                    help="student model spec (default: the shipped student, else base SmolLM2)")
+    ap.add_argument("--pool", default=str(POOL_DIR), help="demo pool folder")
+    ap.add_argument("--max-tokens", type=int, default=160, help="explanation length cap (tokens)")
+    ap.add_argument("--no-warm", action="store_true",
+                    help="do not cache the first user's prompt in the background at startup")
+    args = ap.parse_args(argv)
+    start = time.perf_counter()
+    service = AppService.start(args.pool, args.model, args.max_tokens)
+    demo = build_app(service)
+    if not args.no_warm:  # the first visitor's first Run then streams at once
+        threading.Thread(target=service.warm_default, name="warm", daemon=True).start()
+    demo.launch(prevent_thread_lock=True)
+    print(f"ReasoningRec ready in {time.perf_counter() - start:.1f} s "
+          f"(student: {service.student_name})", flush=True)
+    demo.block_thread()
+
 
 if __name__ == "__main__":
-    demo.launch()
+    main()

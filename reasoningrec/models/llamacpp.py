@@ -199,6 +199,40 @@ class LlamaCppBackend(Backend):
                                                 self.answer_ids))
         return scores
 
+    # -- saved prompt states (the app keeps one per user: reasoningrec/live.py) -------------
+    def save_prompt_state(self) -> tuple:
+        """The KV cache of the last scored prompt and its tokens (llama.cpp's own context
+        state, ~23 KB a token for SmolLM2; Llama.save_state would also copy 512 logit rows).
+        Call right after p_yes; restore with load_prompt_state."""
+        import ctypes
+        import llama_cpp
+
+        with self.lock:
+            size = llama_cpp.llama_state_get_size(self.llm.ctx)
+            data = (ctypes.c_uint8 * size)()
+            used = llama_cpp.llama_state_get_data(self.llm.ctx, data, size)
+            n = self.llm.n_tokens
+            return data, int(used), self.llm.input_ids[:n].copy(), tuple(self._scored)
+
+    def load_prompt_state(self, saved: tuple) -> None:
+        """Put a save_prompt_state result back: the next p_yes/stream of a prompt sharing its
+        tokens evaluates only the rest."""
+        import llama_cpp
+
+        data, used, input_ids, scored = saved
+        with self.lock:
+            if llama_cpp.llama_state_set_data(self.llm.ctx, data, used) != used:
+                raise BackendError("llama.cpp could not restore a saved prompt state")
+            self.llm.input_ids[:len(input_ids)] = input_ids
+            self.llm.n_tokens = len(input_ids)
+            self.llm._requires_eval = True  # logits are not restored: generate re-evaluates
+            self._scored = list(scored)
+
+    def cached_prefix(self, prompt_tokens: list[int]) -> int:
+        """How many leading tokens of a prompt the current cache already holds."""
+        with self.lock:
+            return self._cached_prefix(prompt_tokens)
+
     def close(self) -> None:
         with _SHARED_LOCK:
             for key in [k for k, v in _SHARED.items() if v is self]:

@@ -1,0 +1,73 @@
+"""Which history items an explanation cites, found by matching their titles in its text.
+
+    from reasoningrec.explain import cited_items, cited_spans
+    cited_items("Like Toy Story, it is ...", [ds.item("1"), ds.item("48")])   # ["1"]
+    cited_spans(text, items)      # [(start, end, item_id)], non-overlapping, for highlighting
+
+A title is matched case-insensitively, on word boundaries, ignoring punctuation, in several
+spellings: as written; without a trailing "(...)" (alternate titles); with MovieLens's moved
+article put back ("American President, The" -> "The American President"); and, for long
+product titles (Amazon titles run to 15+ words), their first LONG_TITLE_WORDS words. Names
+shorter than MIN_CHARS characters are skipped: "Up" or "Heat" would match ordinary words.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .data.schema import Item
+
+MIN_CHARS = 5
+LONG_TITLE_WORDS = 5
+_ARTICLE = re.compile(r"^(?P<rest>.+), (?P<article>The|A|An|La|Le|Les|Il|Das|Der|Die|El|L')$", re.I)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _words(text: str) -> list[tuple[str, int, int]]:
+    """(casefolded word, start, end) for every word of `text`."""
+    return [(m.group().casefold(), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def title_variants(title: str) -> set[tuple[str, ...]]:
+    """The word sequences that count as a mention of `title` (see module doc)."""
+    base = re.sub(r"\s*\([^)]*\)\s*$", "", title).strip() or title
+    names = {title, base}
+    m = _ARTICLE.match(base)
+    if m:
+        names |= {f"{m['article']} {m['rest']}", m["rest"]}
+    variants = set()
+    for name in names:
+        words = tuple(w for w, _, _ in _words(name))
+        if len(words) > LONG_TITLE_WORDS:
+            variants.add(words[:LONG_TITLE_WORDS])
+        variants.add(words)
+    return {v for v in variants if v and len(" ".join(v)) >= MIN_CHARS}
+
+
+def cited_spans(text: str, items: Iterable[Item]) -> list[tuple[int, int, str]]:
+    """Non-overlapping (start, end, item_id) character spans of `text` naming an item; a
+    longer match wins over a shorter one that overlaps it."""
+    words = _words(text or "")
+    seq = [w for w, _, _ in words]
+    found = []
+    for item in items:
+        for variant in title_variants(item.title):
+            n = len(variant)
+            for i in range(len(seq) - n + 1):
+                if tuple(seq[i:i + n]) == variant:
+                    found.append((words[i][1], words[i + n - 1][2], item.id))
+    found.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
+    taken: list[tuple[int, int, str]] = []
+    for span in found:
+        if all(span[1] <= t[0] or span[0] >= t[1] for t in taken):
+            taken.append(span)
+    return sorted(taken)
+
+
+def cited_items(text: str, items: Iterable[Item]) -> list[str]:
+    """Ids of the items `text` names, in order of first mention."""
+    seen: list[str] = []
+    for _, _, item_id in cited_spans(text, items):
+        if item_id not in seen:
+            seen.append(item_id)
+    return seen

@@ -1,0 +1,109 @@
+"""HTML pieces of the Explain tab. Every user or model string goes through html.escape here;
+nothing else in the app builds HTML. Styles are inline so the pieces look the same anywhere.
+
+    history_table(ds, entries, cited={"48"}); probability_bar(0.62); explanation(text, spans)
+"""
+from __future__ import annotations
+
+from html import escape
+
+from ..data.schema import Dataset, HistoryEntry
+from ..demo_pool import TeacherRationale
+from ..prompts.text import cap_text
+
+GREEN, RED, MARK = "#15803d", "#b91c1c", "#fde68a"
+
+
+def message(text: str, kind: str = "info") -> str:
+    colour = {"error": RED, "ok": GREEN, "info": "#1d4ed8", "wait": "#92400e"}[kind]
+    return (f'<div class="rr-msg rr-{kind}" style="border-left:4px solid {colour};'
+            f'padding:6px 10px;margin:2px 0;color:{colour}">{escape(text)}</div>')
+
+
+def messages(items: list[tuple[str, str]]) -> str:
+    return "".join(message(text, kind) for kind, text in items)
+
+
+def item_title(ds: Dataset, item_id: str) -> str:
+    item = ds.items.get(item_id)
+    if item is None:
+        return f"unknown item {item_id}"
+    year = item.attributes.get("year")
+    return cap_text(item.title, "title") + (f" ({year})" if year else "")
+
+
+def history_table(ds: Dataset, entries, cited: set[str] = frozenset()) -> str:
+    if not entries:
+        return message("The history is empty: add items from the catalogue below.", "error")
+    rows = []
+    for n, e in enumerate(entries, 1):
+        e = e if isinstance(e, HistoryEntry) else HistoryEntry(str(e[0]), bool(e[1]))
+        badge = (f'<span style="color:{GREEN if e.liked else RED};font-weight:600">'
+                 f'{"Liked" if e.liked else "Disliked"}</span>')
+        hit = e.item_id in cited
+        style = f"background:{MARK};" if hit else ""
+        flag = ' <span class="rr-cited-flag" title="cited by the explanation">● cited</span>' if hit else ""
+        rows.append(f'<tr class="{"rr-cited" if hit else ""}" style="{style}">'
+                    f'<td style="padding:2px 6px;color:#6b7280">{n}</td>'
+                    f'<td style="padding:2px 6px">{escape(item_title(ds, e.item_id))}{flag}</td>'
+                    f'<td style="padding:2px 6px">{badge}</td></tr>')
+    return ('<div style="max-height:420px;overflow-y:auto"><table class="rr-history" '
+            'style="width:100%;border-collapse:collapse;font-size:0.9em">'
+            '<thead><tr><th>#</th><th style="text-align:left">item (oldest first)</th>'
+            f'<th>rating</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def probability_bar(p_yes: float, timing: str = "") -> str:
+    label = "Yes" if p_yes >= 0.5 else "No"
+    colour = GREEN if p_yes >= 0.5 else RED
+    return (f'<div class="rr-prediction"><div style="font-size:1.3em;font-weight:700;color:{colour}">'
+            f'Prediction: {label}</div>'
+            f'<div style="display:flex;align-items:center;gap:8px;margin:4px 0">'
+            f'<span>P(Yes)</span><div style="flex:1;background:#e5e7eb;border-radius:4px;height:14px">'
+            f'<div class="rr-bar" style="width:{100 * p_yes:.1f}%;background:{colour};height:14px;'
+            f'border-radius:4px"></div></div><b class="rr-pyes">{p_yes:.3f}</b></div>'
+            f'<div style="color:#6b7280;font-size:0.85em">{escape(timing)}</div></div>')
+
+
+def explanation(text: str, spans: list[tuple[int, int, str]] = (), done: bool = True) -> str:
+    """Escaped text with the cited titles marked; a cursor while still streaming."""
+    parts, at = [], 0
+    for start, end, _ in spans:
+        parts.append(escape(text[at:start]))
+        parts.append(f'<mark style="background:{MARK}">{escape(text[start:end])}</mark>')
+        at = end
+    parts.append(escape(text[at:]))
+    cursor = "" if done else '<span style="color:#9ca3af">▍</span>'
+    body = "".join(parts) or '<span style="color:#9ca3af">(no explanation text)</span>'
+    return (f'<div class="rr-explanation" style="white-space:pre-wrap;line-height:1.5">'
+            f'{body}{cursor}</div>')
+
+
+def teacher_panel(rationale: TeacherRationale | None, note: str = "", text: str | None = None,
+                  model: str = "", label: int | None = None, done: bool = True) -> str:
+    """A precomputed rationale, a live one (text/model/label), or a note why there is none."""
+    if rationale is not None:
+        text, model, label = rationale.text, rationale.model, rationale.label
+        how = (f"precomputed with the {rationale.template} prompt: the teacher was told the "
+               f"user's real answer ({'Yes' if label else 'No'}) and explains it")
+    else:
+        how = "live, not told the answer"
+    if text is None:
+        return message(note or "No teacher rationale for this input.", "info")
+    head = (f'<div style="color:#6b7280;font-size:0.85em">{escape(model)} · {escape(how)}</div>')
+    verdict = "" if label is None else (
+        f'<div style="font-weight:700;color:{GREEN if label else RED}">Teacher: '
+        f'{"Yes" if label else "No"}</div>')
+    return f'<div class="rr-teacher">{head}{verdict}{explanation(text, done=done)}</div>'
+
+
+def agreement(student_label: int | None, teacher_label: int | None) -> str:
+    if student_label is None or teacher_label is None:
+        return ('<div class="rr-agree rr-agree-none" style="color:#6b7280">Agreement: '
+                'needs both predictions</div>')
+    same = student_label == teacher_label
+    word = lambda x: "Yes" if x else "No"  # noqa: E731
+    text = (f"✓ Student and teacher agree ({word(student_label)})" if same else
+            f"✗ They disagree: student {word(student_label)}, teacher {word(teacher_label)}")
+    return (f'<div class="rr-agree rr-agree-{"yes" if same else "no"}" style="font-weight:700;'
+            f'color:{GREEN if same else RED}">{escape(text)}</div>')

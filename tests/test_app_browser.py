@@ -1,0 +1,122 @@
+"""The app in a real browser: Debian's headless Chromium driven by Playwright opens the page,
+runs an explanation for a pool user, tries HTML in the profile, and saves screenshots to
+reports/ (app_explain.png, app_html_profile.png) for a person to look at.
+
+    .venv/bin/python -m pytest tests/test_app_browser.py -q      # needs /usr/bin/chromium
+"""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPORTS = Path(__file__).resolve().parent.parent / "reports"
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    from reasoningrec.ui import build_app
+    from reasoningrec.ui.service import AppService
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = build_app(AppService.start(max_new_tokens=32))
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1",
+                            server_port=port)
+    try:
+        yield url
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def page(app_url, tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed: bash scripts/setup.sh --test")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
+            headless=True, viewport={"width": 1500, "height": 1100},
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"])
+        pg = browser.new_page()
+        pg.dialogs = []
+        pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+        pg.goto(app_url, wait_until="load", timeout=60_000)
+        yield pg
+        browser.close()
+
+
+def run_and_wait(page) -> None:
+    # drop the last run's messages first, so that waiting for "Done" waits for this run
+    page.evaluate("document.querySelectorAll('#rr-status .rr-msg').forEach(e => e.remove())")
+    page.locator("#rr-run").click()
+    page.locator("#rr-status").get_by_text("Done").wait_for(timeout=180_000)
+
+
+def test_explain_a_pool_user_in_the_browser(page):
+    profile = page.locator("#rr-profile textarea")
+    profile.wait_for(timeout=60_000)
+    page.wait_for_function("document.querySelector('#rr-profile textarea').value.length > 0",
+                           timeout=60_000)
+    page.locator("#rr-status").get_by_text("Prompt ready").wait_for(timeout=180_000)
+    assert page.locator("#rr-history tr").count() >= 2           # the history table is shown
+    run_and_wait(page)
+    assert page.locator("#rr-student .rr-prediction").get_by_text("Prediction:").is_visible()
+    p_yes = float(page.locator("#rr-student .rr-pyes").inner_text())
+    assert 0 <= p_yes <= 1
+    assert page.locator("#rr-student").get_by_text("first token").is_visible()
+    assert page.locator("#rr-explanation .rr-explanation").inner_text().strip()
+    assert page.locator("#rr-teacher .rr-teacher").is_visible()  # precomputed rationale
+    assert page.locator("#rr-agree .rr-agree-yes, #rr-agree .rr-agree-no").count() == 1
+    REPORTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(REPORTS / "app_explain.png"), full_page=True)
+
+
+def test_html_in_the_profile_is_shown_as_text(page):
+    page.locator("#rr-profile textarea").fill('<script>alert("x")</script><b>bold</b> likes noir')
+    run_and_wait(page)
+    assert page.locator("#rr-status").get_by_text("treated as plain text").is_visible()
+    assert page.locator("#rr-teacher").get_by_text("no precomputed teacher rationale").is_visible()
+    assert page.dialogs == []                                     # no script ran
+    assert page.locator("#rr-status b").count() == 0
+    page.screenshot(path=str(REPORTS / "app_html_profile.png"), full_page=True)
+
+
+def choose(page, dropdown_id: str, text: str) -> None:
+    """Pick the first option of a Gradio dropdown whose label contains `text`."""
+    page.locator(f"#{dropdown_id} input").click()
+    page.locator(f"#{dropdown_id} input").fill(text)
+    page.get_by_role("option").filter(has_text=text).first.click()
+
+
+def test_edit_the_history_then_run(page):
+    count = "document.querySelector('#rr-history table.rr-history').tBodies[0].rows.length"
+    rows = lambda: page.evaluate(count)  # noqa: E731
+    page.locator("#rr-history table.rr-history").wait_for(timeout=60_000)
+    before = rows()
+    choose(page, "rr-pick", "1.")
+    page.locator("#rr-remove").click()
+    page.wait_for_function(f"{count} == {before - 1}")
+    choose(page, "rr-pick", "1.")
+    first_row = page.locator("#rr-history table.rr-history tbody tr").first
+    first_rating = first_row.locator("td").nth(2).inner_text()
+    page.locator("#rr-toggle").click()
+    flipped = "Disliked" if first_rating == "Liked" else "Liked"
+    first_row.get_by_text(flipped, exact=True).wait_for()
+    from reasoningrec.demo_pool import DemoPool
+    pool = DemoPool.load()
+    user = pool.users["ml1m"][0]                              # the page's first user
+    shown = {h.item_id for h in user.sample.history}
+    new = next(i.id for i in pool.catalogue("ml1m") if i.id not in shown)
+    choose(page, "rr-add-item", f"[{new}]")                   # options end with "[item id]"
+    page.locator("#rr-add").click()
+    page.wait_for_function(f"{count} == {before}")
+    run_and_wait(page)
+    assert page.locator("#rr-teacher").get_by_text("no precomputed teacher rationale").is_visible()
+    assert page.locator("#rr-student .rr-prediction").is_visible()
+    page.screenshot(path=str(REPORTS / "app_edited.png"), full_page=True)
