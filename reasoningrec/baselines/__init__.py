@@ -1,0 +1,47 @@
+"""Classic baselines in the same harness as the LLMs: `--model popularity | mf | sasrec`.
+
+    from reasoningrec.baselines import make
+    scorer = make("mf").fit(ds)                 # fitted once per dataset in this process
+    preds = scorer.predict_many(ds, ds.splits["test"])
+
+All three fit on the train split and on interactions with every user's valid/test targets
+held out (interactions.py); none of them writes a rationale.
+"""
+from __future__ import annotations
+
+from .base import BaselineScorer, forget_fitted
+from .interactions import build_training_data, held_out_pairs, like_threshold, training_data
+
+NAMES = ("popularity", "mf", "sasrec")
+
+__all__ = ["NAMES", "BaselineScorer", "MFScorer", "PopularityScorer", "SASRecScorer",
+           "build_training_data", "forget_fitted", "held_out_pairs", "like_threshold", "make",
+           "training_data"]
+
+
+def make(name: str, **options) -> BaselineScorer:
+    """An unfitted baseline by its `--model` name; `options` go to its constructor."""
+    if name == "popularity":
+        from .popularity import PopularityScorer
+        return PopularityScorer(**options)
+    if name == "mf":
+        from .mf import MFScorer
+        return MFScorer(**options)
+    if name == "sasrec":
+        from .sasrec import SASRecScorer
+        return SASRecScorer(**options)
+    raise ValueError(f"unknown baseline {name!r}; expected one of {', '.join(NAMES)}")
+
+
+def __getattr__(name: str):
+    # Scorer classes load lazily: mf pulls in implicit/scikit-learn, sasrec pulls in torch.
+    if name == "PopularityScorer":
+        from .popularity import PopularityScorer
+        return PopularityScorer
+    if name == "MFScorer":
+        from .mf import MFScorer
+        return MFScorer
+    if name == "SASRecScorer":
+        from .sasrec import SASRecScorer
+        return SASRecScorer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
