@@ -31,3 +31,17 @@ def data_dir() -> Path:
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Caches (embeddings, ...) go to one session-wide temp folder, never ~/.cache."""
     monkeypatch.setenv("REASONINGREC_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def ml1m(data_dir):
+    """The paper's ML-1M protocol, loaded once a session."""
+    from reasoningrec.data import load_dataset
+    return load_dataset("ml1m", data_dir)
+
+
+@pytest.fixture(scope="session")
+def fashion(data_dir):
+    """The paper's Amazon Fashion data, loaded once a session."""
+    from reasoningrec.data import load_dataset
+    return load_dataset("fashion", data_dir)

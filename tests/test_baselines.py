@@ -18,19 +18,10 @@ from sklearn.metrics import roc_auc_score
 from reasoningrec.baselines import (forget_fitted, held_out_pairs, like_threshold, make,
                                     training_data)
 from reasoningrec.baselines.sasrec import training_examples
-from reasoningrec.data import load_dataset
 
 FAST_SASREC = dict(max_epochs=1, threads=1)
 
 
-@pytest.fixture(scope="session")
-def ml1m(data_dir):
-    return load_dataset("ml1m", data_dir)
-
-
-@pytest.fixture(scope="session")
-def fashion(data_dir):
-    return load_dataset("fashion", data_dir)
 
 
 def scores(scorer, ds, samples):

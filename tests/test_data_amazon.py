@@ -71,10 +71,6 @@ def ctr_rows(path):
 
 # --- real Fashion data ------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def fashion(data_dir):
-    return load_dataset("fashion", data_dir)
-
 
 @pytest.fixture(scope="module")
 def fashion_raw_items(data_dir):

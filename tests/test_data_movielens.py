@@ -20,10 +20,6 @@ from reasoningrec.data.readers import parse_id_list, read_dat
 # ---------------------------------------------------------------- ml1m on the real data
 
 
-@pytest.fixture(scope="module")
-def ml1m(data_dir):
-    return load_dataset("ml1m", data_dir)
-
 
 def test_ml1m_counts(ml1m):
     assert len(ml1m.items) == 3883

@@ -72,14 +72,6 @@ class DiesAfter(ItemLikeRate):
         return super().predict(ds, sample, explain=explain)
 
 
-@pytest.fixture(scope="module")
-def fashion(data_dir):
-    return load_dataset("fashion", data_dir)
-
-
-@pytest.fixture(scope="module")
-def ml1m(data_dir):
-    return load_dataset("ml1m", data_dir)
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,10 @@ import sys
 import pytest
 from tiny_model import tiny_model  # noqa: F401  (session fixture)
 
-from reasoningrec.data import load_dataset
 from reasoningrec.models.loader import load_backend
 from reasoningrec.predict import LLMScorer, PromptOptions, select_history
 from reasoningrec.scorers import load_scorer
 
-
-@pytest.fixture(scope="module")
-def ml1m(data_dir):
-    return load_dataset("ml1m", data_dir)
 
 
 @pytest.fixture(scope="module")

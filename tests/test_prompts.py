@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from reasoningrec.data import Item, load_dataset
+from reasoningrec.data import Item
 from reasoningrec.prompts import (FIELD_LIMITS, STUDENT_ANSWERS, TEMPLATES, TRUNCATION_MARK,
                                   build, cap_text, fit_history, get_template, item_line,
                                   parse_student_output, student_completion)
@@ -18,14 +18,6 @@ from reasoningrec.prompts import (FIELD_LIMITS, STUDENT_ANSWERS, TEMPLATES, TRUN
 SAMPLE_TEMPLATES = ("teacher_cot", "student", "zero_shot")
 
 
-@pytest.fixture(scope="session")
-def ml1m(data_dir):
-    return load_dataset("ml1m", data_dir)
-
-
-@pytest.fixture(scope="session")
-def fashion(data_dir):
-    return load_dataset("fashion", data_dir)
 
 
 @pytest.fixture(scope="session")

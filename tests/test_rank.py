@@ -8,15 +8,10 @@ import sys
 import pytest
 from tiny_model import tiny_model  # noqa: F401  (session fixture)
 
-from reasoningrec.data import load_dataset
 from reasoningrec.models.loader import load_backend
 from reasoningrec.predict import LLMScorer
 from reasoningrec.rank import candidate_items, rank_candidates
 
-
-@pytest.fixture(scope="module")
-def ml1m(data_dir):
-    return load_dataset("ml1m", data_dir)
 
 
 def test_candidates_are_target_plus_unseen(ml1m):

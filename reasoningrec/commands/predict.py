@@ -39,12 +39,17 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args) -> dict:
+def load_target(args):
+    """(dataset, the --user sample of --split, the --model scorer) for predict and rank."""
     from ..data import load_dataset
     from ..scorers import load_scorer
     ds = load_dataset(args.dataset, args.data_dir)
     sample = ds.sample(args.split, args.user)
-    scorer = load_scorer(args.model, ds, **prompt_options(args))
+    return ds, sample, load_scorer(args.model, ds, **prompt_options(args))
+
+
+def run(args) -> dict:
+    ds, sample, scorer = load_target(args)
     pred = scorer.predict(ds, sample, explain=not args.no_explain)
     return {"sample_id": sample.sample_id, "model": args.model, "p_yes": round(pred.p_yes, 6),
             "prediction": "Yes" if pred.label else "No", "hard_label": pred.hard_label,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from .data import add_dataset_args
-from .predict import add_prompt_args, prompt_options
+from .predict import add_prompt_args, load_target
 
 
 def register(sub) -> None:
@@ -28,13 +28,9 @@ def register(sub) -> None:
 
 
 def run(args) -> dict:
-    from ..data import load_dataset
     from ..predict import LLMScorer
     from ..rank import candidate_items, rank_candidates
-    from ..scorers import load_scorer
-    ds = load_dataset(args.dataset, args.data_dir)
-    sample = ds.sample(args.split, args.user)
-    scorer = load_scorer(args.model, ds, **prompt_options(args))
+    ds, sample, scorer = load_target(args)
     if not isinstance(scorer, LLMScorer):
         raise ValueError(f"rank needs an LLM model spec, not {args.model!r}")
     ids = ([i.strip() for i in args.items.split(",") if i.strip()] if args.items
