@@ -1,24 +1,29 @@
 """Baselines and LLM models on ML-1M and Fashion in one harness: a markdown AUC table.
 
     python benchmarks/eval_table.py --data-dir ../shared/data \
-        --models popularity mf sasrec zero-shot:smollm2 smollm2 --llm-limit 100
+        --models popularity mf sasrec zero-shot:smollm2 smollm2 student --llm-limit 200 \
+        --history-k 10 --no-description
 
 Classic baselines are scored on the paper's test subsamples (1,500 ML-1M, 800 Fashion, seed
 42); LLM models on the first --llm-limit of the same seeded draw (a 135M model reads ~250
 prompt tokens/s on 2 CPUs, so a full ML-1M run takes about two hours). Every run is an
-ordinary resumable eval report under reports/; the table goes to
+ordinary resumable eval report under --reports-root (one folder per dataset, model, prompt
+options and size, so a rerun only scores what is missing); the table goes to
 benchmarks/results/eval_table.md with the machine and the date.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import os
 import platform
 from pathlib import Path
 
+from reasoningrec.commands.predict import add_prompt_args, prompt_options
 from reasoningrec.data import load_dataset
 from reasoningrec.evaluate import run_eval
+from reasoningrec.predict import PromptOptions
 from reasoningrec.scorers import BASELINES, load_scorer
 
 RESULTS = Path(__file__).resolve().parent / "results" / "eval_table.md"
@@ -34,14 +39,25 @@ def main() -> None:
     ap.add_argument("--llm-limit", type=int, default=100,
                     help="samples for LLM models (baselines use the paper's sizes)")
     ap.add_argument("--out", default=str(RESULTS), help="markdown file to write")
+    ap.add_argument("--reports-root", default="reports", help="where the eval reports go")
+    add_prompt_args(ap)  # prompt options for the LLM rows (the student keeps its own)
     args = ap.parse_args()
+    options = prompt_options(args)
+    defaults = dataclasses.asdict(PromptOptions())
+    tag = "-".join(f"{k}{v}" for k, v in sorted(options.items())
+                   if k in defaults and v != defaults[k]) or "default"
 
     rows = []
     for name in args.datasets:
         ds = load_dataset(name, args.data_dir)
         for spec in args.models:
             limit = None if spec in BASELINES else args.llm_limit
-            result = run_eval(ds, load_scorer(spec, ds), split="test", model=spec, limit=limit)
+            llm = spec not in BASELINES
+            folder = Path(args.reports_root) / (f"{name}-test-{spec.replace(':', '_')}"
+                                                f"{'-' + tag if llm else ''}-n{limit or 'paper'}")
+            scorer = load_scorer(spec, ds, **(options if llm else {}))
+            result = run_eval(ds, scorer, split="test", model=spec, limit=limit,
+                              report_dir=folder, prompt=options if llm else None)
             auc = "n/a" if result["auc"] is None else f"{result['auc']:.4f}"
             rows.append(f"| {name} | {spec} | {auc} | {result['n']} | "
                         f"{result['accuracy']:.3f} | {result['seconds']:.1f} |")
@@ -52,7 +68,8 @@ def main() -> None:
     out.write_text(
         f"# Test AUC, one harness ({datetime.date.today()}, {machine})\n\n"
         "Baselines on the paper's subsamples (seed 42); LLM rows on the first "
-        f"{args.llm_limit} of the same draw. `seconds` is model time summed over samples.\n\n"
+        f"{args.llm_limit} of the same draw, prompt options `{tag}` (the student: its own, "
+        "assets/student/student.json). `seconds` is model time summed over samples.\n\n"
         "| dataset | model | AUC | n | accuracy | seconds |\n|---|---|---|---|---|---|\n"
         + "\n".join(rows) + "\n")
     print(f"wrote {out}")

@@ -3,6 +3,7 @@
     from reasoningrec.explain import cited_items, cited_spans
     cited_items("Like Toy Story, it is ...", [ds.item("1"), ds.item("48")])   # ["1"]
     cited_spans(text, items)      # [(start, end, item_id)], non-overlapping, for highlighting
+    TitleIndex(ds.items.values()).spans(text)   # the whole catalogue: [(start, end, [ids])]
 
 A title is matched case-insensitively, on word boundaries, ignoring punctuation, in several
 spellings: as written; without a trailing "(...)" (alternate titles); with MovieLens's moved
@@ -28,6 +29,11 @@ def _words(text: str) -> list[tuple[str, int, int]]:
     return [(m.group().casefold(), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
+def word_seq(text: str) -> tuple[str, ...]:
+    """The casefolded words of `text`, as titles are compared."""
+    return tuple(w for w, _, _ in _words(text or ""))
+
+
 def title_variants(title: str) -> set[tuple[str, ...]]:
     """The word sequences that count as a mention of `title` (see module doc)."""
     base = re.sub(r"\s*\([^)]*\)\s*$", "", title).strip() or title
@@ -44,24 +50,44 @@ def title_variants(title: str) -> set[tuple[str, ...]]:
     return {v for v in variants if v and len(" ".join(v)) >= MIN_CHARS}
 
 
+class TitleIndex:
+    """Every title spelling of a catalogue, so mentions are found in one pass per distinct
+    spelling length (a dict lookup a window) instead of one scan per item: 3,883 ML-1M
+    titles cost about as much as 20 history titles. Spellings shared by several items
+    (remakes) keep every id, in the order the items came."""
+
+    def __init__(self, items: Iterable[Item]):
+        self.ids_by_variant: dict[tuple[str, ...], list[str]] = {}
+        for item in items:
+            for variant in title_variants(item.title):
+                ids = self.ids_by_variant.setdefault(variant, [])
+                if item.id not in ids:
+                    ids.append(item.id)
+        self.lengths = sorted({len(v) for v in self.ids_by_variant}, reverse=True)
+
+    def spans(self, text: str) -> list[tuple[int, int, list[str]]]:
+        """Non-overlapping (start, end, item ids) of the titles `text` names; a longer match
+        wins over a shorter one that overlaps it, then the earlier one."""
+        words = _words(text or "")
+        seq = [w for w, _, _ in words]
+        found = []
+        for n in self.lengths:
+            for i in range(len(seq) - n + 1):
+                ids = self.ids_by_variant.get(tuple(seq[i:i + n]))
+                if ids:
+                    found.append((words[i][1], words[i + n - 1][2], ids))
+        found.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
+        taken: list[tuple[int, int, list[str]]] = []
+        for span in found:
+            if all(span[1] <= t[0] or span[0] >= t[1] for t in taken):
+                taken.append(span)
+        return sorted(taken)
+
+
 def cited_spans(text: str, items: Iterable[Item]) -> list[tuple[int, int, str]]:
     """Non-overlapping (start, end, item_id) character spans of `text` naming an item; a
     longer match wins over a shorter one that overlaps it."""
-    words = _words(text or "")
-    seq = [w for w, _, _ in words]
-    found = []
-    for item in items:
-        for variant in title_variants(item.title):
-            n = len(variant)
-            for i in range(len(seq) - n + 1):
-                if tuple(seq[i:i + n]) == variant:
-                    found.append((words[i][1], words[i + n - 1][2], item.id))
-    found.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
-    taken: list[tuple[int, int, str]] = []
-    for span in found:
-        if all(span[1] <= t[0] or span[0] >= t[1] for t in taken):
-            taken.append(span)
-    return sorted(taken)
+    return [(start, end, ids[0]) for start, end, ids in TitleIndex(items).spans(text)]
 
 
 def cited_items(text: str, items: Iterable[Item]) -> list[str]:

@@ -23,6 +23,7 @@ from .prompts import fit_history, get_template, parse_student_output
 from .scoring import Prediction, Scorer
 
 REASONING_CUE = "\nReasoning:"
+EVIDENCE_TEMPLATES = ("student", "student_direct", "zero_shot")  # accept `evidence=`
 _INDEXES: dict = {}  # dataset name -> retrieval.ItemIndex
 
 
@@ -46,6 +47,8 @@ class PromptOptions:
     with_description: bool = True
     history_k: int | None = None      # None: the whole history (then fitted to the budget)
     history_mode: str = "recent"      # recent | relevant (MiniLM retrieval)
+    reasoning: bool = True            # False: student_direct, a bare Yes/No (the paper's ablation)
+    evidence: bool = False            # True: + collaborative evidence (evidence.py; ours)
 
     def __post_init__(self):
         if self.history_mode not in ("recent", "relevant"):
@@ -76,12 +79,17 @@ class LLMScorer(Scorer):
                  options: PromptOptions | None = None, max_new_tokens: int = 160,
                  context: int | None = None):
         self.backend = backend
-        self.template, self.builder = get_template(template)
         self.options = options or PromptOptions()
+        if not self.options.reasoning and template.split("/")[0] == "student":
+            template = "student_direct"   # the same prompt without the reasoning request
+        self.template, self.builder = get_template(template)
         self.max_new_tokens = max_new_tokens
         self.context = context or getattr(backend, "n_ctx", None) or 4096
         self.name = f"{self.template.split('/')[0]}:{backend.name}"
-        self.writes_rationale = self.template.startswith("student")
+        self.writes_rationale = self.template.split("/")[0] == "student"
+        if self.options.evidence and self.template.split("/")[0] not in EVIDENCE_TEMPLATES:
+            raise ValueError(f"template {self.template} cannot show collaborative evidence; "
+                             f"those that can: {', '.join(EVIDENCE_TEMPLATES)}")
         self._chat = _BackendChat(backend)
 
     def render(self, ds: Dataset, sample: Sample, profile: str | None = None):
@@ -91,18 +99,28 @@ class LLMScorer(Scorer):
                              tokenizer=self._chat if self.backend.local_template else None,
                              reserve=self.max_new_tokens,
                              with_profile=self.options.with_profile,
-                             with_description=self.options.with_description, profile=profile)
+                             with_description=self.options.with_description, profile=profile,
+                             **self._evidence(ds, sample))
         text = fitted.text
         if fitted.prompt.response_cue and not text.endswith(fitted.prompt.response_cue):
             text += fitted.prompt.response_cue  # TALLRec's Alpaca cue inside the chat turn
         return fitted, text
+
+    def _evidence(self, ds: Dataset, sample: Sample) -> dict:
+        """{"evidence": text} for the builder when the option is on, else nothing."""
+        if not self.options.evidence:
+            return {}
+        from .evidence import EvidenceIndex, evidence_text
+        from .prompts.text import wording
+        return {"evidence": evidence_text(EvidenceIndex.fit(ds).evidence(sample), wording(ds))}
 
     def predict(self, ds: Dataset, sample: Sample, *, explain: bool = False,
                 profile: str | None = None) -> Prediction:
         start = time.perf_counter()
         fitted, text = self.render(ds, sample, profile)
         extra = {"template": self.template, "history_kept": len(fitted.kept),
-                 "history_dropped": fitted.dropped}
+                 "history_dropped": fitted.dropped,
+                 "history_shown": [e.item_id for e in fitted.kept]}
         if not self.backend.local_template:
             pred = self._predict_by_chat(fitted.prompt, explain)
         else:
@@ -147,5 +165,7 @@ class LLMScorer(Scorer):
         pred = Prediction(score.p_yes, hard_label=score.hard_label, prompt_tokens=fitted.tokens,
                           seconds=time.perf_counter() - start, extra=extra)
         yield "prediction", pred
+        if self.template.startswith("student_direct"):  # asked for no reasoning
+            return
         for piece in self._reasoning(text, pred.label):
             yield "token", piece

@@ -1,6 +1,6 @@
 """`--model` names → scorers. The one place that knows every kind of model.
 
-    popularity | mf | sasrec              classic baselines (reasoningrec/baselines/)
+    popularity | mf | sasrec | lr         classic baselines (reasoningrec/baselines/)
     zero-shot:<llm spec>                  P(Yes) with the zero-shot prompt
     tallrec:<llm spec>                    P(Yes) with TALLRec's prompt
     student                               the shipped distilled student (assets/student/)
@@ -8,12 +8,23 @@
 """
 from __future__ import annotations
 
+import json
+
 from .config import ASSETS_DIR
 from .data.schema import Dataset
 from .scoring import Scorer
 
-BASELINES = ("popularity", "mf", "sasrec")
+BASELINES = ("popularity", "mf", "sasrec", "lr")
 STUDENT_DIR = ASSETS_DIR / "student"
+
+
+def student_options() -> dict:
+    """The prompt options the shipped student was trained with (assets/student/student.json):
+    serving it with other options (more history, descriptions) shows it prompts it never saw."""
+    meta = STUDENT_DIR / "student.json"
+    if not meta.is_file():
+        return {}
+    return dict(json.loads(meta.read_text(encoding="utf-8")).get("prompt_options", {}))
 
 
 def student_spec() -> str:
@@ -39,7 +50,12 @@ def load_scorer(spec: str, ds: Dataset, **options) -> Scorer:
     for prefix, name in (("zero-shot:", "zero_shot"), ("tallrec:", "tallrec")):
         if spec.startswith(prefix):
             template, spec = name, spec[len(prefix):]
+    given = {k: v for k, v in options.items() if v is not None}
     if spec == "student":
         spec = student_spec()
-    opts = PromptOptions(**{k: v for k, v in options.items() if v is not None})
+        # the student's own options, except where the caller asked for something else
+        defaults = PromptOptions()
+        given = {**student_options(), **{k: v for k, v in given.items()
+                                         if v != getattr(defaults, k, None)}}
+    opts = PromptOptions(**given)
     return LLMScorer(load_backend(spec), template=template, options=opts)

@@ -94,6 +94,10 @@ def test_paper_sample_sizes_and_determinism(ml1m, fashion):
             assert first == random.sample(ds.splits[split], size)
     assert len(eval_samples(ml1m, "train")) == 6040        # train: the whole split
     assert len(eval_samples(fashion, "test", limit=50)) == 50
+    # a limit is a prefix of the paper's draw (random.sample(50) alone would not be)
+    assert eval_samples(fashion, "test", limit=50) == eval_samples(fashion, "test")[:50]
+    assert eval_samples(fashion, "test", limit=50) != random.Random(42).sample(
+        fashion.splits["test"], 50)
     assert eval_samples(fashion, "test", limit=5000) == fashion.splits["test"]
     assert eval_samples(fashion, "test", seed=7) != eval_samples(fashion, "test")
     with pytest.raises(ValueError, match="positive"):
@@ -253,7 +257,8 @@ def test_cli_json_passes_options_to_load_scorer(data_dir, like_rate, tmp_path, m
     out = json.loads(capsys.readouterr().out)
     assert KEYS <= set(out) and out["n"] == 25 and out["model"] == "zero-shot:smollm2"
     assert calls == [("zero-shot:smollm2", "fashion", {"with_profile": False,
-                      "with_description": True, "history_k": 3, "history_mode": "recent"})]
+                      "with_description": True, "history_k": 3, "history_mode": "recent",
+                      "reasoning": True, "evidence": False})]
     stored = json.loads((tmp_path / "config.json").read_text())
     assert stored["prompt"]["with_profile"] is False and stored["limit"] == 25
     # Same folder, other prompt options: refused with a one-line error, exit code 2.

@@ -61,13 +61,15 @@ def test_teach_sft_export_end_to_end(tiny_model, data_dir, tmp_path, monkeypatch
     run = tmp_path / "run"
     assert sft.main(["--model", str(tiny_model.hf_dir), "--dataset", "ml1m",
                      "--data_dir", str(data_dir), "--teacher_jsonl", str(jsonl),
-                     "--only_verified", "false", "--output_dir", str(run),
+                     "--only_verified", "false", "--min_rationale_words", "0",
+                     "--output_dir", str(run),
                      "--train_samples", "4", "--val_samples", "4", "--batch_size", "4",
                      "--micro_batch_size", "2", "--epochs", "2", "--max_length", "320",
                      "--completion_tokens", "24", "--learning_rate", "5e-2",
                      "--target_modules", "q_proj,v_proj", "--json"]) == 0
     meta = json.loads((run / "train_meta.json").read_text())
-    assert meta["steps"] == 2 and len(meta["val_auc"]) == 2
+    # epoch 0 (the untrained model), then one point per epoch
+    assert meta["steps"] == 2 and [e for e, _ in meta["val_auc"]] == [0, 1, 2]
     assert (run / "auc.png").stat().st_size > 0 and (run / "adapter" / "adapter_model.safetensors").is_file()
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert any("loss" in e for e in log) and any("eval_auc" in e for e in log)
@@ -78,6 +80,18 @@ def test_teach_sft_export_end_to_end(tiny_model, data_dir, tmp_path, monkeypatch
     assert report["cosine"]["model-f16"] >= 0.999
     assert report["cosine"]["base-f16+lora"] >= 0.999
     assert report["cosine"]["model-q8_0"] >= 0.99
+
+    # ship: the app's assets get the adapter (both forms) and the prompt options it learnt on
+    from training import ship
+    shipped = tmp_path / "student"
+    assert ship.main(["--run", str(run), "--export", str(out), "--out", str(shipped)]) == 0
+    student = json.loads((shipped / "student.json").read_text())
+    options = student["prompt_options"]
+    assert options["with_profile"] is True and options["with_description"] is True
+    assert "history_k" not in options  # None in the run: all history that fits
+    assert student["val_auc_per_epoch"] == meta["val_auc"]
+    assert (shipped / "adapter.gguf").read_bytes() == (out / "lora.gguf").read_bytes()
+    assert (shipped / "peft" / "adapter_model.safetensors").is_file()
 
     # Independent check through the library's backends, on a real student prompt as eval renders it.
     ds = load_dataset("ml1m", data_dir)

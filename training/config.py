@@ -34,6 +34,7 @@ class TrainConfig:
     data_dir: str | None = _f(None, "data directory (default $REASONINGREC_DATA_DIR)")
     teacher_jsonl: str = _f("", "teacher rationales from `python -m training.teach`")
     output_dir: str = _f("runs/student", "where checkpoints, the adapter, log and plot go")
+    min_rationale_words: int = _f(8, "drop teacher rationales shorter than this (and prompt echoes)")
     only_verified: bool = _f(True, "drop rationales that self-verification rejected")
     # data
     train_samples: int = _f(64, "K training samples, stratified 50/50 by label (0: all rows)")
@@ -43,7 +44,17 @@ class TrainConfig:
     with_profile: bool = _f(True, "show the user profile in the student prompt")
     with_description: bool = _f(True, "show item descriptions in the student prompt")
     history_k: int | None = _f(None, "show at most k recent history items (None: all, fitted)")
+    history_mode: str = _f("recent", "which k items: recent | relevant (MiniLM similarity to "
+                                     "the candidate)")
+    reasoning: bool = _f(True, "false: the 'w/o reasoning' ablation: student_direct prompt, "
+                               "completion ' Yes'/' No' only; teacher_jsonl is optional (it "
+                               "then only picks the samples, else the train split does)")
+    evidence: bool = _f(False, "add collaborative evidence (item like-rate, similar users, MF "
+                               "estimate; training ratings only) to the student prompt "
+                               "(reasoningrec/evidence.py; ours, not the paper's)")
     max_length: int = _f(1024, "token budget for prompt + completion; oldest history dropped")
+    answer_loss_weight: float = _f(1.0, "weight of the Yes/No answer token in the loss relative to "
+                                        "a rationale token (1: the paper, all alike)")
     completion_tokens: int = _f(160, "tokens reserved for (and cap on) the completion")
     # LoRA (the paper: r=8, alpha=16, dropout 0.05 on q_proj, v_proj)
     lora_r: int = _f(8, "LoRA rank")
@@ -64,6 +75,7 @@ class TrainConfig:
     gradient_checkpointing: bool = _f(False, "trade compute for memory (7B students)")
     save_total_limit: int = _f(2, "checkpoints kept besides the best one")
     logging_steps: int = _f(1, "log the training loss every n steps")
+    eval_before_training: bool = _f(True, "validation AUC of the untrained model first (epoch 0)")
     resume: bool = _f(True, "resume from the last checkpoint in output_dir when there is one")
     num_threads: int | None = _f(None, "torch CPU threads (default: CPU_CORES / all)")
 
@@ -73,6 +85,8 @@ class TrainConfig:
         if self.batch_size % self.micro_batch_size:
             raise ValueError(f"batch_size {self.batch_size} is not a multiple of "
                              f"micro_batch_size {self.micro_batch_size}")
+        if self.history_mode not in ("recent", "relevant"):
+            raise ValueError(f"history_mode must be recent or relevant, got {self.history_mode!r}")
         if self.completion_tokens >= self.max_length:
             raise ValueError("completion_tokens must be smaller than max_length")
 

@@ -9,7 +9,10 @@ Data: the teacher JSONL (training.teach) joined with the dataset's samples on `s
 (unverified rows dropped when only_verified), K of them stratified 50/50 by label. Each example
 is the student prompt exactly as evaluation renders it (reasoningrec.predict.LLMScorer.render:
 same template, options and history fitting), ending in "Prediction:", and the completion
-" Yes\\nReasoning: ..." (prediction first) + end of turn. Loss is on the completion only
+" Yes\\nReasoning: ..." (prediction first) + end of turn. `--reasoning false` trains the
+"w/o reasoning" ablation: the student_direct prompt and the completion " Yes"/" No" alone
+(no teacher needed; a given teacher_jsonl still picks the same samples as the full
+student). Loss is on the completion only
 (prompt labels are -100): a transformers Trainer doing what TRL's SFTTrainer does with
 prompt-completion data, with fewer moving parts.
 
@@ -70,25 +73,42 @@ def load_base(spec: str, dtype=None):
     return model, tokenizer
 
 
-def teacher_rows(path: Path, only_verified: bool) -> dict[str, dict]:
-    """sample_id → row; read_done first validates the file (and cuts a half-written line)."""
+# A small teacher sometimes echoes its instruction instead of answering it.
+ECHO_PHRASES = ("in two or three sentences", "in at most 100 words", "explain with reasoning why")
+
+
+def usable_rationale(text: str, min_words: int = 8) -> bool:
+    """Not an echo of the teacher prompt, and long enough to be an explanation."""
+    low = text.lower()
+    return len(text.split()) >= min_words and not any(p in low for p in ECHO_PHRASES)
+
+
+def teacher_rows(path: Path, only_verified: bool, min_words: int = 8) -> dict[str, dict]:
+    """sample_id → row; read_done first validates the file (and cuts a half-written line).
+    Rows rejected by self-verification (when only_verified) or unusable are left out."""
     read_done(path, "sample_id")
-    rows = {}
+    rows, dropped = {}, 0
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             row = json.loads(line)
-            if only_verified and row.get("verified") is False:
+            if (only_verified and row.get("verified") is False) or \
+                    not usable_rationale(row.get("rationale", ""), min_words):
+                dropped += 1
                 continue
             rows[row["sample_id"]] = row
+    print(f"sft: {len(rows)} teacher rationales used, {dropped} left out", file=sys.stderr)
     return rows
 
 
 def build_examples(cfg: TrainConfig, ds, scorer, tokenizer):
     """(train examples, validation prompts with labels)."""
     path = Path(cfg.teacher_jsonl)
-    if not path.is_file():
+    if not cfg.reasoning and not cfg.teacher_jsonl:  # direct answers need labels only
+        rows = {s.sample_id: {} for s in ds.splits["train"]}
+    elif not path.is_file():
         raise SystemExit(f"teacher_jsonl not found: {path} (run python -m training.teach)")
-    rows = teacher_rows(path, cfg.only_verified)
+    else:
+        rows = teacher_rows(path, cfg.only_verified, cfg.min_rationale_words)
     by_id = {s.sample_id: s for split in ds.splits.values() for s in split}
     missing = [k for k in rows if k not in by_id]
     if missing:
@@ -101,11 +121,13 @@ def build_examples(cfg: TrainConfig, ds, scorer, tokenizer):
     train = []
     for sample in chosen:
         prompt_ids = scorer.backend.tokenize(scorer.render(ds, sample)[1])
-        completion = student_completion(sample.label, rows[sample.sample_id]["rationale"])
+        completion = student_completion(sample.label, rows[sample.sample_id]["rationale"]
+                                        if cfg.reasoning else None)
         completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
         completion_ids = completion_ids[:cfg.completion_tokens - 1] + [eos]
         train.append({"input_ids": prompt_ids + completion_ids,
-                      "labels": [-100] * len(prompt_ids) + completion_ids})
+                      "labels": [-100] * len(prompt_ids) + completion_ids,
+                      "answer_index": len(prompt_ids)})  # where " Yes"/" No" sits
     val = [{"input_ids": scorer.backend.tokenize(scorer.render(ds, s)[1]), "label": s.label}
            for s in stratified_sample(ds.splits[cfg.val_split], cfg.val_samples, cfg.seed)]
     return train, val
@@ -119,7 +141,8 @@ def collate(features, pad_id: int):
     labels = [f["labels"] + [-100] * (width - len(f["labels"])) for f in features]
     mask = [[1] * len(f["input_ids"]) + [0] * (width - len(f["input_ids"])) for f in features]
     return {"input_ids": torch.tensor(ids), "labels": torch.tensor(labels),
-            "attention_mask": torch.tensor(mask)}
+            "attention_mask": torch.tensor(mask),
+            "answer_index": torch.tensor([f.get("answer_index", 0) for f in features])}
 
 
 def roc_auc(labels, scores) -> float:
@@ -161,9 +184,29 @@ def make_trainer_class():
     class AUCTrainer(Trainer):
         """evaluate() = validation AUC of P(Yes) (what early stopping and 'best' look at)."""
 
-        def setup_validation(self, val, pad_id, answer_ids, batch_size):
+        def setup_validation(self, val, pad_id, answer_ids, batch_size, answer_weight=1.0):
             self.val, self.pad_id, self.answer_ids, self.val_batch = val, pad_id, answer_ids, \
                 batch_size
+            self.answer_weight = answer_weight
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            """Completion-only loss; the answer token weighs `answer_weight` times a rationale
+            token (1: the paper, every completion token alike)."""
+            answer_index = inputs.pop("answer_index")
+            if getattr(self, "answer_weight", 1.0) == 1.0:
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            import torch
+            import torch.nn.functional as F
+            labels = inputs.pop("labels")
+            outputs = model(**inputs)
+            target = labels[:, 1:]
+            token_loss = F.cross_entropy(outputs.logits[:, :-1].float().transpose(1, 2), target,
+                                         ignore_index=-100, reduction="none")
+            weights = (target != -100).float()
+            rows = torch.arange(len(target), device=target.device)
+            weights[rows, answer_index - 1] *= self.answer_weight  # logits at i predict i+1
+            loss = (token_loss * weights).sum() / weights.sum()
+            return (loss, outputs) if return_outputs else loss
 
         def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
             scores = validation_p_yes(self.model, self.val, self.pad_id, self.answer_ids,
@@ -188,12 +231,15 @@ def precision_flags(cfg: TrainConfig) -> dict:
     return {"bf16": mode == "bf16", "fp16": mode == "fp16"}
 
 
-def write_outputs(out: Path, trainer, cfg: TrainConfig, base: str) -> dict:
+def write_outputs(out: Path, trainer, cfg: TrainConfig, base: str,
+                  before: dict | None = None) -> dict:
     history = trainer.state.log_history
     with open(out / "log.jsonl", "w") as f:
         for entry in history:
             f.write(json.dumps(entry) + "\n")
-    points = [(e["epoch"], e["eval_auc"]) for e in history if "eval_auc" in e]
+    points = [(e.get("epoch") or 0, e["eval_auc"]) for e in history if "eval_auc" in e]
+    if before:  # train() starts a fresh log history, so the epoch-0 point comes separately
+        points.insert(0, (0, before["eval_auc"]))
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -210,7 +256,9 @@ def write_outputs(out: Path, trainer, cfg: TrainConfig, base: str) -> dict:
     return meta
 
 
-def train(cfg: TrainConfig) -> dict:
+def train(cfg: TrainConfig, base=None, callbacks=()) -> dict:
+    """Train per `cfg`. `base` = (model, tokenizer) already built (benchmarks/gpu_sft_shape.py
+    passes a random-init model of a given shape); `callbacks` are extra TrainerCallbacks."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import EarlyStoppingCallback, TrainingArguments
@@ -222,15 +270,19 @@ def train(cfg: TrainConfig) -> dict:
     torch.manual_seed(cfg.seed)
     flags = precision_flags(cfg)
     dtype = torch.bfloat16 if flags["bf16"] else torch.float16 if flags["fp16"] else None
-    model, tokenizer = load_base(cfg.model, dtype)
+    model, tokenizer = base or load_base(cfg.model, dtype)
     if flags["fp16"]:
         model = model.float()  # fp16 AMP wants fp32 master weights for the LoRA parameters
     ds = load_dataset(cfg.dataset, cfg.data_dir)
     backend = TokenizerBackend(tokenizer)
     scorer = LLMScorer(backend, "student", PromptOptions(cfg.with_profile, cfg.with_description,
-                                                         cfg.history_k),
+                                                         cfg.history_k, cfg.history_mode,
+                                                         reasoning=cfg.reasoning,
+                                                         evidence=cfg.evidence),
                        max_new_tokens=cfg.completion_tokens, context=cfg.max_length)
     train_set, val = build_examples(cfg, ds, scorer, tokenizer)
+    if cfg.gradient_checkpointing:  # frozen embeddings: checkpointed blocks need grad inputs
+        model.enable_input_require_grads()
     model = get_peft_model(model, LoraConfig(
         r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
         target_modules=cfg.target_modules, task_type="CAUSAL_LM"))
@@ -251,16 +303,22 @@ def train(cfg: TrainConfig) -> dict:
     trainer = make_trainer_class()(
         model=model, args=args, train_dataset=train_set, eval_dataset=val,
         data_collator=lambda f: collate(f, tokenizer.pad_token_id),
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)])
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience), *callbacks])
     trainer.setup_validation(val, tokenizer.pad_token_id, answer_token_ids(backend.tokenize),
-                             cfg.micro_batch_size * 2)
+                             cfg.micro_batch_size * 2, cfg.answer_loss_weight)
     last = get_last_checkpoint(str(out)) if cfg.resume and out.is_dir() else None
+    before = None
+    if last is None and cfg.eval_before_training:  # epoch 0 of the curve: the base model
+        before = trainer.evaluate()
     trainer.train(resume_from_checkpoint=last)
-    meta = {"resumed_from": last, "train_examples": len(train_set), "val_samples": len(val)}
+    meta = {"resumed_from": last, "train_examples": len(train_set), "val_samples": len(val),
+            "train_tokens": sum(len(x["input_ids"]) for x in train_set),
+            "steps_per_epoch": math.ceil(len(train_set) / (cfg.micro_batch_size * world)
+                                         / accumulation)}
     if trainer.is_world_process_zero():
         trainer.model.save_pretrained(out / "adapter")
         tokenizer.save_pretrained(out / "adapter")
-        meta.update(write_outputs(out, trainer, cfg, str(cfg.model)))
+        meta.update(write_outputs(out, trainer, cfg, str(cfg.model), before))
     return meta
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from reasoningrec.data import DataError, load_dataset
 from reasoningrec.data.sampling import stratified_sample
+from reasoningrec.predict import PromptOptions, select_history
 from reasoningrec.prompts import PROFILE_HISTORY, build, fit_history, get_template
 from reasoningrec.prompts import item_description_v1
 
@@ -125,7 +126,14 @@ def make_jobs(task: str, ds, samples, backend, args) -> list[Job]:
     for sample in samples:
         options = {"with_profile": args.with_profile, "with_description": args.with_description}
         if task == "rationale":
-            name, prompt, text, n = fitted("teacher_cot", sample, **options)
+            shown = select_history(ds, sample, PromptOptions(
+                history_k=args.history_k, history_mode=args.history)) if args.history_k else None
+            if getattr(args, "evidence", False):  # training ratings only (reasoningrec/evidence.py)
+                from reasoningrec.evidence import EvidenceIndex, evidence_text
+                from reasoningrec.prompts.text import wording
+                options["evidence"] = evidence_text(EvidenceIndex.fit(ds).evidence(sample),
+                                                    wording(ds))
+            name, prompt, text, n = fitted(args.template, sample, history=shown, **options)
             jobs.append(Job(sample.sample_id, prompt.chat(), text if local else None, n, name,
                             sample.label, sample))
         elif task == "profile" and sample.user_id not in seen:
@@ -184,7 +192,8 @@ def teach(args) -> dict:
     ds = load_dataset(args.dataset, args.data_dir)
     samples = select_samples(ds, args.split, args.sample_k, args.seed, args.limit)
     http = args.teacher.startswith("openai:")
-    options = {"max_concurrency": args.concurrency} if http else {"n_ctx": args.context}
+    options = ({"max_concurrency": args.concurrency} if http else
+               {"n_ctx": args.context, "repeat_penalty": args.repeat_penalty})
     backend = load_backend(args.teacher, **options)
     checker = load_backend(args.verify_with) if args.verify_with else None
     jobs = make_jobs(args.task, ds, samples, backend, args)
@@ -249,6 +258,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave the user profile out of the prompt (ablation)")
     p.add_argument("--no-description", dest="with_description", action="store_false",
                    help="leave item descriptions out of the prompt (ablation)")
+    p.add_argument("--template", default="teacher_cot", choices=["teacher_cot", "teacher_brief"],
+                   help="rationale prompt: the paper's teacher_cot, or teacher_brief (short, "
+                        "for small offline teachers such as SmolLM2-135M)")
+    p.add_argument("--history-k", type=int, default=None,
+                   help="show only K history items (default: all that fit)")
+    p.add_argument("--history", choices=["recent", "relevant"], default="recent",
+                   help="which K items: the most recent, or the most relevant to the target by "
+                        "MiniLM similarity (as reasoningrec eval --history)")
+    p.add_argument("--evidence", action="store_true",
+                   help="show collaborative evidence (item like-rate, similar users, MF "
+                        "estimate; training ratings only) that the rationale may cite")
+    p.add_argument("--repeat-penalty", type=float, default=1.0,
+                   help="llama.cpp repeat penalty for local teachers (1.0 = off)")
     p.add_argument("--max-tokens", type=int, default=320, help="most tokens the teacher writes")
     p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")
     p.add_argument("--context", type=int, default=4096, help="teacher context in tokens; the "

@@ -1,10 +1,10 @@
-"""Classic baselines in the same harness as the LLMs: `--model popularity | mf | sasrec`.
+"""Classic baselines in the same harness as the LLMs: `--model popularity | mf | sasrec | lr`.
 
     from reasoningrec.baselines import make
     scorer = make("mf").fit(ds)                 # fitted once per dataset in this process
     preds = scorer.predict_many(ds, ds.splits["test"])
 
-All three fit on the train split and on interactions with every user's valid/test targets
+All of them fit on the train split and on interactions with every user's valid/test targets
 held out (interactions.py); none of them writes a rationale.
 """
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 from .base import BaselineScorer, forget_fitted
 from .interactions import build_training_data, held_out_pairs, like_threshold, training_data
 
-NAMES = ("popularity", "mf", "sasrec")
+NAMES = ("popularity", "mf", "sasrec", "lr")
 
-__all__ = ["NAMES", "BaselineScorer", "MFScorer", "PopularityScorer", "SASRecScorer",
+__all__ = ["NAMES", "BaselineScorer", "LRScorer", "MFScorer", "PopularityScorer", "SASRecScorer",
            "build_training_data", "forget_fitted", "held_out_pairs", "like_threshold", "make",
            "training_data"]
 
@@ -30,6 +30,9 @@ def make(name: str, **options) -> BaselineScorer:
     if name == "sasrec":
         from .sasrec import SASRecScorer
         return SASRecScorer(**options)
+    if name == "lr":
+        from .lr import LRScorer
+        return LRScorer(**options)
     raise ValueError(f"unknown baseline {name!r}; expected one of {', '.join(NAMES)}")
 
 
@@ -44,4 +47,7 @@ def __getattr__(name: str):
     if name == "SASRecScorer":
         from .sasrec import SASRecScorer
         return SASRecScorer
+    if name == "LRScorer":
+        from .lr import LRScorer
+        return LRScorer
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

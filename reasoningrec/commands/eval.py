@@ -6,7 +6,9 @@
 Prints {"dataset", "split", "model", "n", "auc", "accuracy", "f1", "logloss", "ece", "seconds",
 ...}; the report folder (default reports/<dataset>-<split>-<model>-n<N>/) holds
 predictions.jsonl, metrics.json, roc.png and calibration.png. Re-running an interrupted
-command resumes from predictions.jsonl.
+command resumes from predictions.jsonl. --explanations adds explanations.jsonl (per sample:
+checker stance, consistency, cited titles and their grounding, length, teacher cosine) and an
+"explanations" summary in metrics.json (reasoningrec/evaluate/explanations.py).
 """
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ def register(sub) -> None:
     p = sub.add_parser("eval", help="evaluate a model: AUC and friends, per-sample report, plots")
     add_dataset_args(p, split=True)
     p.add_argument("--model", default="student",
-                   help="model spec: popularity, mf, sasrec, student, smollm2, zero-shot:<spec>, "
-                        "tallrec:<spec>, llamacpp:..., hf:..., openai:...#... (default: student)")
+                   help="model spec: popularity, mf, sasrec, lr, student, smollm2, "
+                        "zero-shot:<spec>, tallrec:<spec>, llamacpp:..., hf:..., openai:...#... "
+                        "(default: student)")
     p.add_argument("--limit", type=int, default=None,
                    help="score N samples drawn with --seed (default: the paper's 1,500 ML-1M / "
                         "800 Fashion / 600 Beauty for valid and test; else the whole split)")
@@ -30,7 +33,17 @@ def register(sub) -> None:
                    help="discard an existing report in the folder instead of resuming it")
     p.add_argument("--explanations", action="store_true",
                    help="also have the model write a rationale per sample (slower; stored in "
-                        "predictions.jsonl)")
+                        "predictions.jsonl) and judge them: consistency, grounding, length, "
+                        "similarity to the teacher (explanations.jsonl, metrics.json)")
+    p.add_argument("--checker", default="smollm2",
+                   help="consistency checker: a model spec for an LLM judge, or 'lexical' "
+                        "(default: smollm2, offline)")
+    p.add_argument("--checker-mode", default="auto", choices=["auto", "continuation", "yesno"],
+                   help="how the LLM judge is asked (auto: continuation where the backend gives "
+                        "log-probabilities, else yesno; see reasoningrec/evaluate/stance.py)")
+    p.add_argument("--teacher-jsonl", default=None,
+                   help="teacher rationales (python -m training.teach output, keyed by "
+                        "sample_id) to compare the explanations with")
     add_prompt_args(p)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar (stderr)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -41,6 +54,11 @@ def run(args) -> dict:
     from ..data import load_dataset
     from ..evaluate import run_eval
     from ..scorers import load_scorer
+    if (args.teacher_jsonl or args.checker != "smollm2") and not args.explanations:
+        raise ValueError("--checker and --teacher-jsonl judge explanations: add --explanations")
+    if args.teacher_jsonl:  # a bad path should fail now, not after hours of scoring
+        from ..evaluate.similarity import read_teacher
+        read_teacher(args.teacher_jsonl)
     ds = load_dataset(args.dataset, args.data_dir)
     options = prompt_options(args)
     scorer = load_scorer(args.model, ds, **options)
@@ -48,7 +66,8 @@ def run(args) -> dict:
         return run_eval(ds, scorer, split=args.split, model=args.model, limit=args.limit,
                         seed=args.seed, report_dir=args.report_dir, overwrite=args.overwrite,
                         explain=args.explanations, prompt=options,
-                        progress=not args.no_progress)
+                        progress=not args.no_progress, checker=args.checker,
+                        checker_mode=args.checker_mode, teacher_jsonl=args.teacher_jsonl)
     except KeyboardInterrupt:
         raise RuntimeError("interrupted; the rows scored so far are saved; run the same "
                            "command again to resume") from None

@@ -19,11 +19,18 @@ def add_prompt_args(parser) -> None:
     parser.add_argument("--history", choices=["recent", "relevant"], default="recent",
                         help="which K items: the most recent, or the most relevant to the "
                              "candidate by MiniLM similarity")
+    parser.add_argument("--no-reasoning", action="store_true",
+                        help="direct Yes/No (TALLRec-style): the student prompt without the "
+                             "request for reasoning (template student_direct), no rationale")
+    parser.add_argument("--evidence", action="store_true",
+                        help="add collaborative evidence to the prompt (item like-rate, similar "
+                             "users, MF estimate; training ratings only; reasoningrec/evidence.py)")
 
 
 def prompt_options(args) -> dict:
     return {"with_profile": not args.no_profile, "with_description": not args.no_description,
-            "history_k": args.history_k, "history_mode": args.history}
+            "history_k": args.history_k, "history_mode": args.history,
+            "reasoning": not args.no_reasoning, "evidence": args.evidence}
 
 
 def register(sub) -> None:
@@ -32,7 +39,7 @@ def register(sub) -> None:
     p.add_argument("--user", required=True, help="user id (sample key) to predict for")
     p.add_argument("--model", default="student",
                    help="model spec: student, smollm2, llamacpp:..., hf:..., openai:...#..., "
-                        "zero-shot:<spec>, popularity, mf, sasrec (default: student)")
+                        "zero-shot:<spec>, popularity, mf, sasrec, lr (default: student)")
     p.add_argument("--no-explain", action="store_true", help="score only, no rationale")
     add_prompt_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")

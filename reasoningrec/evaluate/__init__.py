@@ -7,6 +7,8 @@
     report.py    report folder: config.json, predictions.jsonl (resume), metrics.json
     plots.py     roc.png, calibration.png
     runner.py    run_eval(ds, scorer, ...) ties them together
+    explanations.py, stance.py   --explanations: consistency (checker), grounding, length,
+                 similarity to the teacher
 """
 from .metrics import UndefinedMetric, compute_metrics, roc_auc
 from .runner import run_eval

@@ -5,6 +5,7 @@
         predictions.jsonl  one row per sample, keyed by sample_id, in scoring order
         metrics.json       the numbers (written when every sample is scored)
         roc.png, calibration.png   (plots.py)
+        explanations.jsonl per-rationale judgements, with --explanations (explanations.py)
 
 Durability: every row is written and flushed at once, so killing the process (even kill -9)
 loses at most the row in flight; rows are also fsync'ed every FSYNC_EVERY rows and on close,
@@ -26,6 +27,7 @@ CONFIG = "config.json"
 PREDICTIONS = "predictions.jsonl"
 METRICS = "metrics.json"
 PLOTS = ("roc.png", "calibration.png")
+EXPLANATIONS = "explanations.jsonl"  # written by explanations.py
 FSYNC_EVERY = 16
 # Config keys that must match for a run to resume (the rest is informational).
 RUN_KEYS = ("dataset", "split", "model", "limit", "n", "seed", "explanations", "prompt")
@@ -52,11 +54,25 @@ def default_report_dir(config: dict, root: str | Path = "reports") -> Path:
         parts.append(f"k{prompt['history_k']}")
     if prompt.get("history_mode") not in (None, "recent"):
         parts.append(prompt["history_mode"])
+    if prompt.get("reasoning") is False:
+        parts.append("noreason")
+    if prompt.get("evidence"):
+        parts.append("evidence")
     if config.get("seed", 42) != 42:
         parts.append(f"seed{config['seed']}")
     if config.get("explanations"):
         parts.append("explain")
     return Path(root) / "-".join(parts)
+
+
+def _comparable(key: str, value):
+    """A config value as resuming compares it: prompt options at their default are left out,
+    so a report written before an option existed still resumes."""
+    if key != "prompt" or not isinstance(value, dict):
+        return value
+    from ..predict import PromptOptions
+    defaults = PromptOptions()
+    return {k: v for k, v in value.items() if getattr(defaults, k, object()) != v}
 
 
 def prepare(folder: Path, config: dict, overwrite: bool) -> None:
@@ -69,12 +85,12 @@ def prepare(folder: Path, config: dict, overwrite: bool) -> None:
         except json.JSONDecodeError as exc:
             raise DataError(path, f"not valid JSON ({exc.msg}); use --overwrite to start over")
         diff = [f"{k}: stored {stored.get(k)!r}, now {config.get(k)!r}"
-                for k in RUN_KEYS if stored.get(k) != config.get(k)]
+                for k in RUN_KEYS if _comparable(k, stored.get(k)) != _comparable(k, config.get(k))]
         if diff:
             raise ValueError(f"{folder} holds a different run ({'; '.join(diff)}); "
                              "pass --overwrite to replace it or --report-dir to keep both")
     if overwrite:
-        for name in (PREDICTIONS, METRICS, *PLOTS):
+        for name in (PREDICTIONS, METRICS, EXPLANATIONS, *PLOTS):
             (folder / name).unlink(missing_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")

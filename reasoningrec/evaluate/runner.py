@@ -6,7 +6,8 @@
 
 Rows already in <report>/predictions.jsonl are kept and not scored again, so re-running an
 interrupted command finishes the job; metrics and plots are computed from the full set of rows
-in sample order, so a resumed run reports exactly what an uninterrupted one would.
+in sample order, so a resumed run reports exactly what an uninterrupted one would. With
+explain=True the rationales are then judged (explanations.py), also resumably.
 """
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def run_config(ds: Dataset, split: str, model: str, samples: list[Sample], limit
                seed: int, explain: bool, prompt: dict | None) -> dict:
     return {"dataset": ds.name, "split": split, "model": model, "limit": limit,
             "n": len(samples), "seed": seed, "explanations": explain, "prompt": prompt or {},
-            "sampler": "random.Random(seed).sample(split in file order, n), as the paper",
+            "sampler": "the first n of random.Random(seed).sample(split in file order, paper size), "
+                       "as the paper",
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
@@ -76,9 +78,13 @@ def _score(ds: Dataset, scorer: Scorer, todo: list[Sample], explain: bool):
 def run_eval(ds: Dataset, scorer: Scorer, *, split: str = "test", model: str | None = None,
              limit: int | None = None, seed: int = SEED, report_dir: str | Path | None = None,
              reports_root: str | Path = "reports", overwrite: bool = False,
-             explain: bool = False, prompt: dict | None = None, progress: bool = True) -> dict:
+             explain: bool = False, prompt: dict | None = None, progress: bool = True,
+             checker: str = "smollm2", checker_mode: str = "auto",
+             teacher_jsonl: str | Path | None = None) -> dict:
     """Evaluate `scorer` on the (sub)sampled `split` of `ds`; returns the summary dict that
-    `reasoningrec eval --json` prints. `model` is the spec recorded in the report."""
+    `reasoningrec eval --json` prints. `model` is the spec recorded in the report. With
+    `explain`, rationales are also judged (explanations.py: `checker` spec and mode, the
+    teacher JSONL for similarity) into explanations.jsonl and result["explanations"]."""
     wall_start = time.perf_counter()
     model = model or getattr(scorer, "name", type(scorer).__name__)
     samples = eval_samples(ds, split, limit, seed)
@@ -118,5 +124,12 @@ def run_eval(ds: Dataset, scorer: Scorer, *, split: str = "test", model: str | N
               "seconds": round(sum(r["seconds"] for r in ordered), 3),
               "wall_seconds": round(time.perf_counter() - wall_start, 3),
               "scored_now": len(todo), "resumed": resumed, "report_dir": str(folder)}
+    if explain:
+        from .explanations import evaluate_explanations
+        result["explanations"] = evaluate_explanations(
+            ds, samples, ordered, folder, checker=checker, checker_mode=checker_mode,
+            teacher_jsonl=str(teacher_jsonl) if teacher_jsonl else None,
+            count_tokens=getattr(getattr(scorer, "backend", None), "count_tokens", None),
+            progress=progress)
     report.write_metrics(folder, result)
     return result

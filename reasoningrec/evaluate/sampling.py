@@ -46,7 +46,11 @@ def eval_samples(ds: Dataset, split: str, limit: int | None = None,
     population = ds.splits[split]
     if not population:
         raise ValueError(f"{ds.name}:{split} has no samples")
-    size = limit if limit is not None else default_size(ds.name, split)
+    paper = default_size(ds.name, split)
+    size = limit if limit is not None else paper
     if size is None or size >= len(population):
         return list(population)
+    if paper is not None and size < paper:  # a prefix of the paper's draw, so a small run's
+        # samples are also in every larger run (random.sample(k) is no prefix of sample(k'))
+        return random.Random(seed).sample(population, min(paper, len(population)))[:size]
     return random.Random(seed).sample(population, size)

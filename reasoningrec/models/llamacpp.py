@@ -63,7 +63,8 @@ def render_chat_template(template: str, messages: list[dict], add_generation_pro
 
 class LlamaCppBackend(Backend):
     def __init__(self, model_path: str | Path, lora_path: str | Path | None = None,
-                 n_ctx: int = 4096, n_threads: int | None = None, n_batch: int = 512):
+                 n_ctx: int = 4096, n_threads: int | None = None, n_batch: int = 512,
+                 repeat_penalty: float = 1.0):
         from llama_cpp import Llama
 
         model_path = Path(model_path).expanduser()
@@ -81,6 +82,7 @@ class LlamaCppBackend(Backend):
                                f"{f' with {lora_path}' if lora_path else ''}: {exc}") from exc
         self.name = f"llamacpp:{model_path}" + (f"+{lora_path}" if lora_path else "")
         self.lock = threading.RLock()
+        self.repeat_penalty = repeat_penalty  # 1.0: plain greedy when temperature=0
         self.n_vocab = self.llm.n_vocab()
         self.answer_ids = answer_token_ids(self.tokenize)
         self._scored: list[int] = []  # the cache's tokens, when scoring evaluated them
@@ -122,7 +124,7 @@ class LlamaCppBackend(Backend):
         self._check_length(len(tokens) + 1)
         return self.llm.create_completion(tokens, max_tokens=max_tokens, temperature=temperature,
                                           stop=stop or [], seed=seed, stream=stream,
-                                          repeat_penalty=1.0)  # plain greedy when temperature=0
+                                          repeat_penalty=self.repeat_penalty)
 
     def stream(self, prompt: str, max_tokens: int = 256, temperature: float = 0.0,
                stop: list[str] | None = None, seed: int | None = None) -> Iterator[str]:

@@ -5,13 +5,15 @@
     p = build("teacher_cot", ds, sample)                       # latest version
     p = build("student/v1", ds, sample, with_profile=False)    # the paper's ablation
     p = build("zero_shot", ds, sample, history=my_entries)     # caller picks the history
+    p = build("student", ds, sample, evidence=text)            # + a collaborative-evidence block
 
 Wording follows the authors' code (millenniumbismay/llm-based-seq-rec, MIT):
 - teacher_cot: ml_1m/ml_1m/finetune_reasoning_rec/reasoning_dataset/create_reasoning_prompts.ipynb
   (movies) and fashion/finetune_reasoning_rec_2/reasoning_dataset/create_reasoning_prompts.ipynb
   (products): "Now, we know that the user will LIKE the next item ... Explain with reasoning why".
 - student: ml_1m/ml_1m/finetune_reasoning_rec/create_final_data.ipynb (instruction + "Prediction:
-  Yes or No"); the paper's output put "Prediction: Yes" first, as here.
+  Yes or No"); the paper's output put "Prediction: Yes" first, as here. student_direct: the
+  same without the reasoning request (the paper's "w/o reasoning" ablation; ours).
 - user_profile: ml_1m/ml_1m/user_profile_generation_mixtral.py ("Strictly in 200 words ...").
 - item_description: fashion/fashion_data/create_item_description.py (25-word product
   description from reviews). The movie variant is ours: the authors' movie-summary prompt is
@@ -55,6 +57,12 @@ def _context(ds: Dataset, sample: Sample, history: Sequence[HistoryEntry] | None
     return words, prof, lines, tuple(e.item_id for e in entries), ds.item(sample.target)
 
 
+def _evidence_line(evidence: str | None) -> str:
+    """The optional collaborative-evidence block (reasoningrec/evidence.py), placed right after
+    the candidate; nothing at all without it, so those prompts stay the paper's."""
+    return f"{evidence.strip()}\n" if evidence and evidence.strip() else ""
+
+
 def _history_block(words, prof: str, lines: list[str]) -> str:
     head = f"User Profile - {prof}\n" if prof else ""
     return (f"{head}User {words.verb} the following {words.nouns} recently in the given order. "
@@ -62,7 +70,7 @@ def _history_block(words, prof: str, lines: list[str]) -> str:
 
 
 def teacher_cot_v1(ds, sample, *, history=None, with_profile=True, with_description=True,
-                   profile=None) -> Prompt:
+                   profile=None, evidence: str | None = None) -> Prompt:
     """Label-conditioned rationale: the teacher is told the TRUE answer and explains it."""
     if sample.label not in (0, 1):
         raise ValueError(f"{sample.sample_id}: teacher prompt needs label 0/1, got {sample.label!r}")
@@ -76,6 +84,7 @@ def teacher_cot_v1(ds, sample, *, history=None, with_profile=True, with_descript
             f"{_history_block(words, prof, lines)}\n"
             f"Now, we know that the user will {verdict} the next {words.noun} - "
             f"{item_line(target, with_description)}\n"
+            f"{_evidence_line(evidence)}"
             f"As an expert {words.expert}, do the following steps -\n"
             f"1. Analyze {analyse} {words.noun} history given in order and summarize the "
             f"user's behavior by identifying the characteristics the user liked and disliked "
@@ -87,7 +96,35 @@ def teacher_cot_v1(ds, sample, *, history=None, with_profile=True, with_descript
                                      {"role": "user", "content": user}), ids)
 
 
-def _predict_context(ds, sample, history, with_profile, with_description, profile):
+def teacher_brief_v1(ds, sample, *, history=None, with_profile=True, with_description=True,
+                     profile=None, evidence: str | None = None) -> Prompt:
+    """Label-conditioned rationale for SMALL teachers (ours, not the paper's): titles only in
+    two lists, the target with its description, a two-to-three-sentence answer. SmolLM2-135M
+    loses the thread in teacher_cot's long multi-step prompt and echoes it back; this short
+    form, greedy with a repeat penalty, gives rationales that cite the history."""
+    if sample.label not in (0, 1):
+        raise ValueError(f"{sample.sample_id}: teacher prompt needs label 0/1, got {sample.label!r}")
+    words = wording(ds)
+    entries = tuple(sample.history if history is None else history)
+    liked = [item_title(ds.item(e.item_id)) for e in entries if e.liked]
+    disliked = [item_title(ds.item(e.item_id)) for e in entries if not e.liked]
+    target = ds.item(sample.target)
+    verdict = "liked" if sample.label == 1 else "disliked"
+    prof = profile_text(ds.users.get(sample.user_id), profile) if with_profile else ""
+    user = ((f"About the user: {prof}\n" if prof else "")
+            + f"{words.nouns.capitalize()} this user liked: {', '.join(liked) or 'none'}.\n"
+            f"{words.nouns.capitalize()} this user disliked: {', '.join(disliked) or 'none'}.\n"
+            f"The user {verdict} the {words.noun} {item_line(target, with_description)}\n"
+            f"{_evidence_line(evidence)}"
+            f"In two or three sentences, explain why the user {verdict} \"{item_title(target)}\", "
+            f"comparing it with the {words.nouns} above.")
+    return Prompt("teacher_brief/v1", ({"role": "system", "content": f"You are an expert {words.expert}."},
+                                       {"role": "user", "content": user}),
+                  tuple(e.item_id for e in entries))
+
+
+def _predict_context(ds, sample, history, with_profile, with_description, profile,
+                     evidence=None):
     words, prof, lines, ids, target = _context(ds, sample, history, with_profile,
                                                with_description, profile)
     given = "the user profile and list" if prof else "the list"
@@ -96,28 +133,50 @@ def _predict_context(ds, sample, history, with_profile, with_description, profil
               f"target {words.noun} or not.")
     body = (f"{_history_block(words, prof, lines)}\n"
             f"The user {words.verb} the next target {words.noun} - "
-            f"{item_line(target, with_description)}\n")
+            f"{item_line(target, with_description)}\n{_evidence_line(evidence)}")
     return words, system, body, ids, target
 
 
 def student_v1(ds, sample, *, history=None, with_profile=True, with_description=True,
-               profile=None) -> Prompt:
+               profile=None, evidence: str | None = None) -> Prompt:
     """Prediction-first student prompt; the assistant turn already holds "Prediction:"."""
+    return _student("student/v1", ds, sample, history, with_profile, with_description, profile,
+                    evidence)
+
+
+def student_direct_v1(ds, sample, *, history=None, with_profile=True, with_description=True,
+                      profile=None, evidence: str | None = None) -> Prompt:
+    """The paper's "w/o reasoning" ablation (TALLRec-style direct answer): the student prompt
+    without the request for reasoning; the answer is read at the same place, after
+    "Prediction:", and a student trained on it learns the completion " Yes" / " No" alone."""
+    return _student("student_direct/v1", ds, sample, history, with_profile, with_description,
+                    profile, evidence)
+
+
+def _student(name, ds, sample, history, with_profile, with_description, profile,
+             evidence=None) -> Prompt:
     words, system, body, ids, target = _predict_context(ds, sample, history, with_profile,
-                                                        with_description, profile)
-    user = (body + f"Do not use any information not mentioned above. Predict whether the user "
-            f"will like the target {words.noun} - \"{item_title(target)}\", then explain with "
-            f"reasoning in at most 100 words. Answer in the following format -\n"
-            f"Prediction: Yes or No\nReasoning: why the user will like or dislike it")
-    return Prompt("student/v1", ({"role": "system", "content": system},
-                                 {"role": "user", "content": user}), ids,
+                                                        with_description, profile, evidence)
+    task = f"Predict whether the user will like the target {words.noun} - \"{item_title(target)}\""
+    if name.startswith("student_direct"):
+        ask = f"{task}. Answer in the following format -\nPrediction: Yes or No"
+    else:
+        ask = (f"{task}, then explain with reasoning in at most 100 words. Answer in the "
+               f"following format -\nPrediction: Yes or No\nReasoning: why the user will like "
+               f"or dislike it")
+    user = body + "Do not use any information not mentioned above. " + ask
+    return Prompt(name, ({"role": "system", "content": system},
+                         {"role": "user", "content": user}), ids,
                   assistant_prefix=STUDENT_PREFIX, answer_texts=STUDENT_ANSWERS)
 
 
-def student_completion(label: int, reasoning: str) -> str:
-    """The training target after "Prediction:": " Yes\\nReasoning: ..." (one line of reasoning)."""
+def student_completion(label: int, reasoning: str | None) -> str:
+    """The training target after "Prediction:": " Yes\\nReasoning: ..." (one line of reasoning);
+    with reasoning=None (the direct-answer ablation) just " Yes" or " No"."""
     if label not in (0, 1):
         raise ValueError(f"label must be 0 or 1, got {label!r}")
+    if reasoning is None:
+        return STUDENT_ANSWERS[1 - label]
     text = cap_text(reasoning, "reasoning")
     return f"{STUDENT_ANSWERS[1 - label]}\nReasoning: {text}".rstrip()
 
@@ -132,10 +191,10 @@ def parse_student_output(text: str) -> tuple[int | None, str]:
 
 
 def zero_shot_v1(ds, sample, *, history=None, with_profile=True, with_description=True,
-                 profile=None) -> Prompt:
+                 profile=None, evidence: str | None = None) -> Prompt:
     """Same context as the student; the answer is the first assistant token."""
     words, system, body, ids, target = _predict_context(ds, sample, history, with_profile,
-                                                        with_description, profile)
+                                                        with_description, profile, evidence)
     user = body + (f"Will the user like the target {words.noun} - \"{item_title(target)}\"? "
                    f"Answer with only Yes or No.")
     return Prompt("zero_shot/v1", ({"role": "system", "content": system},
@@ -207,7 +266,9 @@ def item_description_v1(ds: Dataset, item_id: str, reviews: Sequence[str] = ()) 
 
 TEMPLATES: dict[str, Builder] = {
     "teacher_cot/v1": teacher_cot_v1,
+    "teacher_brief/v1": teacher_brief_v1,
     "student/v1": student_v1,
+    "student_direct/v1": student_direct_v1,
     "zero_shot/v1": zero_shot_v1,
     "tallrec/v1": tallrec_v1,
     "user_profile/v1": user_profile_v1,

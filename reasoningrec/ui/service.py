@@ -15,7 +15,8 @@ from ..config import teacher_spec
 from ..demo_pool import POOL_DIR, DemoPool
 from ..live import LiveExplainer
 from ..models.loader import load_backend
-from ..scorers import STUDENT_DIR, student_spec
+from ..predict import PromptOptions
+from ..scorers import STUDENT_DIR, student_options, student_spec
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,10 @@ class AppService:
                  teacher: str | None = None):
         self.pool = pool
         self.student_spec, self.student_name, self.student_note = resolve_student(student)
-        self.explainer = LiveExplainer(load_backend(self.student_spec), max_new_tokens=max_new_tokens)
+        options = PromptOptions(**student_options()) if student in (None, "", "student") \
+            else None  # the shipped student is served with the prompt options it learnt on
+        self.explainer = LiveExplainer(load_backend(self.student_spec), options=options,
+                                       max_new_tokens=max_new_tokens)
         self.max_new_tokens = max_new_tokens
         self.teacher_spec = teacher
         self._teacher: LiveExplainer | None = None

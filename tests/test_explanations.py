@@ -1,0 +1,261 @@
+"""Explanation quality on real samples: grounding catches invented titles, the checker catches
+a rationale that argues against its own prediction, `eval --explanations` writes and resumes.
+
+    nice -n 19 .venv/bin/python -m pytest tests/test_explanations.py -q     # + -m slow: SmolLM2
+
+The rationales are written here from the real samples (their real history titles and
+candidates), so what each must be judged as is known by construction.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from reasoningrec.cli import main
+from reasoningrec.data.schema import DataError
+from reasoningrec.evaluate import eval_samples, run_eval
+from reasoningrec.evaluate.explanations import _read_rows, find_mentions, judge_one
+from reasoningrec.evaluate.similarity import read_teacher
+from reasoningrec.evaluate.stance import LexicalChecker, load_checker, strip_prediction
+from reasoningrec.explain import TitleIndex, word_seq
+from reasoningrec.scoring import Prediction, Scorer
+
+LIKES = ["The user liked {a} and {b}, both warm family films. {t} is a gentle animated family "
+         "story in the same spirit, so the user will enjoy it.",
+         "Most of what the user rated highly is light comedy like {a}. {t} is a light comedy "
+         "with a lot of heart; it fits their taste and they will like it.",
+         "The user's history shows a love of adventure such as {b}. {t} is an adventure too, "
+         "so it is a great match and the user should like it."]
+DISLIKES = ["The user disliked slow dramas and preferred upbeat films like {a}. {t} is a slow, "
+            "bleak drama, so the user will not like it.",
+            "Although the user liked {a}, they avoid this kind of story. {t} goes against their "
+            "taste, and the user will dislike it.",
+            "The user enjoys fast, funny films such as {b}; {t} is long and solemn, so they are "
+            "unlikely to enjoy it."]
+
+
+@pytest.fixture(scope="module")
+def ml1m_index(ml1m):
+    return TitleIndex(ml1m.items.values())
+
+
+def history_titles(ds, sample):
+    return [ds.item(e.item_id).title for e in sample.history]
+
+
+def absent_title(ds, sample, words: int = 2):
+    """A catalogue title of `words`+ words that no history item or the candidate shares a word
+    sequence with: a film this user never saw (found in the data, not hard-coded)."""
+    own = {i for i in [e.item_id for e in sample.history] + [sample.target]}
+    index = TitleIndex(ds.items.values())
+    for item in ds.items.values():
+        spans = index.spans(item.title)
+        if (item.id not in own and len(word_seq(item.title)) >= words and len(spans) == 1
+                and spans[0][2] == [item.id] and item.title[0].isupper()):
+            return item
+    raise AssertionError("no suitable absent title")
+
+
+def test_rationale_naming_a_movie_absent_from_the_history_is_caught(ml1m, ml1m_index):
+    sample = ml1m.sample("test", "1")
+    titles = history_titles(ml1m, sample)
+    target = ml1m.item(sample.target).title
+    absent = absent_title(ml1m, sample)
+    unknown = "The Moonlit Harbour of Ashgrove"
+    assert not ml1m_index.spans(unknown)  # really in no catalogue
+    text = (f"The user liked {titles[-1]} and {titles[0]}, and \"{target}\" has the same charm. "
+            f"Like {absent.title}, it mixes humour and heart, and it recalls \"{unknown}\". "
+            "The user will like it.")
+    shown = {e.item_id for e in sample.history}
+    mentions = find_mentions(text, ml1m_index, shown, sample.target, shown)
+    kinds = {(m["item_id"], m["kind"]) for m in mentions}
+    first, last = sample.history[0].item_id, sample.history[-1].item_id
+    assert kinds == {(last, "history"), (first, "history"), (sample.target, "candidate"),
+                     (absent.id, "invented"), (None, "unknown")}
+    # Through the evaluation path: 3 of 5 titles grounded, 2 invented.
+    row = judge_one(ml1m, sample, {"prediction": "Yes", "rationale": text}, LexicalChecker(),
+                    ml1m_index)
+    assert (row["mentioned"], row["grounded"], row["invented"]) == (5, 3, 2)
+    # An item of the user's history that the prompt did not show is not grounded either.
+    last_five = [e.item_id for e in sample.history[-5:]]
+    row = judge_one(ml1m, sample, {"prediction": "Yes", "rationale": text,
+                                   "extra": {"history_shown": last_five}},
+                    LexicalChecker(), ml1m_index)
+    assert {m["kind"] for m in row["mentions"] if m["item_id"] == sample.history[0].item_id} \
+        == {"history_not_shown"} and row["grounded"] == 2
+
+
+def test_ordinary_words_and_prompt_echoes_are_not_invented_titles(ml1m, ml1m_index):
+    sample = ml1m.sample("test", "1")
+    shown = {e.item_id for e in sample.history}
+    singles = [i for i in ml1m.items.values() if len(word_seq(i.title)) == 1
+               and i.id not in shown and i.title.isalpha() and len(i.title) >= 6
+               and ml1m_index.spans(i.title)[0][2] == [i.id]]
+    word = singles[0].title  # a one-word film title that is also a plain word in running text
+    text = f"the user likes {word.lower()} and quiet evenings."
+    assert find_mentions(text, ml1m_index, shown, sample.target, shown) == []
+    quoted = find_mentions(f"The user will like it, as they liked \"{word}\".", ml1m_index,
+                           shown, sample.target, shown)
+    assert [(m["item_id"], m["kind"]) for m in quoted] == [(singles[0].id, "invented")]
+    # Words the prompt itself showed (a shown item's description) are not an invented title.
+    echoed = ml1m.item(sample.history[-1].item_id).description
+    row = judge_one(ml1m, sample, {"prediction": "Yes", "rationale": echoed}, LexicalChecker(),
+                    ml1m_index)
+    assert row["invented"] == 0, row["mentions"]
+
+
+def test_fashion_product_outside_the_history_is_invented(fashion):
+    sample = fashion.splits["test"][0]
+    index = TitleIndex(fashion.items.values())
+    absent = absent_title(fashion, sample, words=4)
+    first = fashion.item(sample.history[0].item_id).title
+    text = f"The user bought {first}. They also wear {absent.title}, so the user will like it."
+    row = judge_one(fashion, sample, {"prediction": "Yes", "rationale": text}, LexicalChecker(),
+                    index)
+    assert {(m["item_id"], m["kind"]) for m in row["mentions"]} == \
+        {(sample.history[0].item_id, "history"), (absent.id, "invented")}
+
+
+def clear_cases(ds, samples):
+    """(rationale, stance) pairs about real users: argued like or dislike by construction."""
+    cases = []
+    for n, sample in enumerate(samples):
+        titles = history_titles(ds, sample)
+        fill = {"a": titles[-1], "b": titles[-2], "t": ds.item(sample.target).title}
+        cases.append((LIKES[n % 3].format(**fill), "Yes"))
+        cases.append((DISLIKES[n % 3].format(**fill), "No"))
+    return cases
+
+
+def test_strip_prediction_and_lexical_checker(ml1m):
+    assert strip_prediction("Prediction: Yes\nReasoning: They will not like it.") == \
+        "They will not like it."
+    checker = LexicalChecker()
+    for text, stance in clear_cases(ml1m, ml1m.splits["test"][:6]):
+        assert checker.p_like(text) == (1.0 if stance == "Yes" else 0.0), text
+    assert checker.p_like("The user will like or dislike the item based on taste.") is None
+
+
+def test_rationale_arguing_against_its_prediction_is_caught_lexical(ml1m, ml1m_index):
+    sample = ml1m.sample("test", "1")
+    (likes, _), (dislikes, _) = clear_cases(ml1m, [sample])
+    for text, prediction, consistent in ((likes, "Yes", True), (dislikes, "Yes", False),
+                                         (f"Prediction: No\nReasoning: {likes}", "No", False)):
+        row = judge_one(ml1m, sample, {"prediction": prediction, "rationale": text},
+                        LexicalChecker(), ml1m_index)
+        assert row["consistent"] is consistent, text
+
+
+@pytest.mark.slow
+def test_smollm2_judge_gets_clear_cases_right_and_catches_contradictions(ml1m, fashion,
+                                                                         ml1m_index):
+    judge = load_checker("smollm2")
+    assert judge.mode == "continuation"
+    cases = (clear_cases(ml1m, ml1m.splits["test"][:4])
+             + clear_cases(fashion, fashion.splits["test"][:2]))
+    judged = [(t, s, judge.p_like(t)) for t, s in cases]
+    wrong = [case for case in judged if (case[2] >= 0.5) != (case[1] == "Yes")]
+    assert not wrong, wrong
+    sample = ml1m.sample("test", "1")
+    (likes, _), (dislikes, _) = clear_cases(ml1m, [sample])
+    contradicting = judge_one(ml1m, sample, {"prediction": "Yes", "rationale": dislikes},
+                              judge, ml1m_index)
+    agreeing = judge_one(ml1m, sample, {"prediction": "Yes", "rationale": likes}, judge,
+                         ml1m_index)
+    assert contradicting["consistent"] is False and agreeing["consistent"] is True
+    assert contradicting["checker"].startswith("llm-continuation:llamacpp:")
+
+
+class ArguingScorer(Scorer):
+    """P(Yes) from the candidate's like rate in train; the rationale argues for the prediction,
+    or against it when `flips(sample)`, and names a film the user never saw when `invents`."""
+
+    name = "arguing"
+
+    def __init__(self, invented_title: str):
+        self.invented_title = invented_title
+
+    def fit(self, ds):
+        self.rate = {}
+        for s in ds.splits["train"]:
+            likes, seen = self.rate.get(s.target, (0, 0))
+            self.rate[s.target] = (likes + s.label, seen + 1)
+        return self
+
+    def predict(self, ds, sample, *, explain=False):
+        likes, seen = self.rate.get(sample.target, (0, 0))
+        pred = Prediction((likes + 1) / (seen + 2))
+        argues_like = bool(pred.label) != flips(sample)
+        text = clear_cases(ds, [sample])[0 if argues_like else 1][0]
+        if invents(sample):
+            text += f" It is much like {self.invented_title}."
+        pred.rationale = text if explain else None
+        return pred
+
+
+def _bit(sample, salt: str) -> bool:
+    return hashlib.sha1(f"{salt}{sample.sample_id}".encode()).digest()[0] % 3 == 0
+
+
+def flips(sample):
+    return _bit(sample, "flip")
+
+
+def invents(sample):
+    return _bit(sample, "invent")
+
+
+def test_eval_explanations_report_resume_and_teacher_similarity(ml1m, tmp_path):
+    invented = absent_title(ml1m, ml1m.sample("test", "1"), words=3)
+    scorer = ArguingScorer(invented.title).fit(ml1m)
+    samples = eval_samples(ml1m, "test", 12)
+    teacher = tmp_path / "teacher.jsonl"
+    with open(teacher, "w") as f:  # the teacher wrote exactly the model's rationale for 4
+        for s in samples[:4]:
+            rationale = scorer.predict(ml1m, s, explain=True).rationale
+            f.write(json.dumps({"sample_id": s.sample_id, "rationale": rationale}) + "\n")
+    folder = tmp_path / "report"
+    result = run_eval(ml1m, scorer, split="test", model="arguing", limit=12, explain=True,
+                      report_dir=folder, checker="lexical", teacher_jsonl=teacher,
+                      progress=False)
+    summary = result["explanations"]
+    expected_consistency = sum(not flips(s) for s in samples) / len(samples)
+    assert summary["consistency"] == pytest.approx(expected_consistency, abs=1e-4)
+    assert summary["checker"] == "lexical" and summary["n_rationales"] == 12
+    assert summary["rationales_with_invented"] == sum(invents(s) for s in samples) > 0
+    assert json.loads((folder / "metrics.json").read_text())["explanations"] == summary
+    rows = [json.loads(line) for line in (folder / "explanations.jsonl").read_text().splitlines()]
+    assert [r["sample_id"] for r in rows] == [s.sample_id for s in samples]
+    assert all(r["teacher_cosine"] == pytest.approx(1.0, abs=1e-4) for r in rows[:4])
+    assert all(r["teacher_cosine"] is None for r in rows[4:])
+    assert summary["teacher"]["n"] == 4
+    assert summary["teacher"]["bertscore"].startswith("not available")
+    assert all(r["words"] == len(strip_prediction(p).split()) for r, p in
+               zip(rows, [scorer.predict(ml1m, s, explain=True).rationale for s in samples]))
+
+    # A run killed while judging: 5 rows kept, a torn sixth line; the rerun finishes the rest.
+    lines = (folder / "explanations.jsonl").read_text().splitlines(keepends=True)
+    (folder / "explanations.jsonl").write_text("".join(lines[:5]) + lines[5][:40])
+    assert len(_read_rows(folder / "explanations.jsonl")) == 5  # and the torn line is cut off
+    assert (folder / "explanations.jsonl").read_text() == "".join(lines[:5])
+    (folder / "explanations.jsonl").write_text("".join(lines[:5]) + lines[5][:40])
+    again = run_eval(ml1m, scorer, split="test", model="arguing", limit=12, explain=True,
+                     report_dir=folder, checker="lexical", teacher_jsonl=teacher, progress=False)
+    assert again["explanations"] == summary and again["resumed"] == 12
+    assert (folder / "explanations.jsonl").read_text().splitlines() == \
+        [json.dumps(r, ensure_ascii=False) for r in rows]
+
+
+def test_bad_teacher_file_and_flags_without_explanations(tmp_path, data_dir, capsys):
+    bad = tmp_path / "teacher.jsonl"
+    bad.write_text('{"sample_id": "ml1m:test:1", "rationale": "fine"}\n{"sample_id": 3}\n')
+    with pytest.raises(DataError, match=r"teacher.jsonl:2: .*rationale"):
+        read_teacher(bad)
+    code = main(["eval", "--dataset", "fashion", "--data-dir", str(data_dir), "--model",
+                 "popularity", "--teacher-jsonl", str(bad), "--report-dir",
+                 str(tmp_path / "r")])
+    assert code == 2 and "add --explanations" in capsys.readouterr().err
+    assert not Path(tmp_path / "r").exists()

@@ -1,0 +1,78 @@
+"""Ship a trained student into the app's assets: the PEFT adapter, the LoRA-GGUF that llama.cpp
+loads on the base SmolLM2 GGUF, the training curve and the prompt options it was trained with.
+
+    python -m training.ship --run runs/smollm2-ml1m --export runs/smollm2-ml1m/gguf \\
+        --out assets/student
+
+After this, `--model student` (CLI) and the app serve `llamacpp:<SmolLM2 GGUF>+adapter.gguf`
+with the options in student.json. The model card (README.md in --out) is written by hand:
+it reports figures (test AUC against baselines) that come from the evaluation harness.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import shutil
+import sys
+from pathlib import Path
+
+PEFT_FILES = ("adapter_config.json", "adapter_model.safetensors")
+MAX_MB = 20  # assets travel in git and in the Space image
+
+
+def ship(run: Path, export: Path, out: Path) -> dict:
+    meta_path = run / "train_meta.json"
+    if not meta_path.is_file():
+        raise SystemExit(f"{meta_path} not found: run python -m training.sft first")
+    lora = export / "lora.gguf"
+    report = export / "export_report.json"
+    for path in [lora, report] + [run / "adapter" / f for f in PEFT_FILES]:
+        if not path.is_file():
+            raise SystemExit(f"{path} not found: run python -m training.export first")
+    if json.loads(report.read_text()).get("ok") is False:
+        raise SystemExit(f"{report} says the export failed its checks; not shipping it")
+    import dataclasses
+
+    from reasoningrec.predict import PromptOptions
+    meta = json.loads(meta_path.read_text())
+    cfg = meta["config"]
+    prompt_keys = [f.name for f in dataclasses.fields(PromptOptions)]  # the recipe's share
+    (out / "peft").mkdir(parents=True, exist_ok=True)
+    for name in PEFT_FILES:
+        shutil.copy2(run / "adapter" / name, out / "peft" / name)
+    shutil.copy2(lora, out / "adapter.gguf")
+    shutil.copy2(report, out / "export_report.json")
+    if (run / "auc.png").is_file():
+        shutil.copy2(run / "auc.png", out / "val_auc.png")
+    student = {
+        "base_model": meta["base_model"], "template": "student/v1",
+        "prompt_options": {k: cfg[k] for k in prompt_keys if cfg.get(k) is not None},
+        "trained_on": cfg["dataset"], "teacher_jsonl": cfg["teacher_jsonl"],
+        "recipe": {k: cfg.get(k) for k in (
+            "train_samples", "val_samples", "lora_r", "lora_alpha", "lora_dropout",
+            "target_modules", "learning_rate", "answer_loss_weight", "batch_size",
+            "micro_batch_size", "epochs", "patience", "max_length", "completion_tokens", "seed")},
+        "best_val_auc": meta["best_auc"], "val_auc_per_epoch": meta["val_auc"],
+        "epochs_run": meta["epochs_run"], "steps": meta["steps"],
+        "shipped": datetime.date.today().isoformat()}
+    (out / "student.json").write_text(json.dumps(student, indent=2) + "\n")
+    size_mb = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
+    if size_mb > MAX_MB:
+        raise SystemExit(f"{out} holds {size_mb:.1f} MB, more than {MAX_MB} MB")
+    return {"out": str(out), "size_mb": round(size_mb, 2), **student}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m training.ship", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", required=True, help="training.sft output_dir")
+    ap.add_argument("--export", required=True, help="training.export --out folder")
+    ap.add_argument("--out", default="assets/student", help="assets folder to write")
+    args = ap.parse_args(argv)
+    print(json.dumps(ship(Path(args.run), Path(args.export), Path(args.out)), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
