@@ -11,7 +11,7 @@ import json
 import sys
 
 # Each module defines register(subparsers); its parsers set `func(args) -> dict | None`.
-COMMAND_MODULES = ["data", "models", "predict", "rank", "eval"]
+COMMAND_MODULES = ["data", "models", "predict", "rank", "eval", "ratings"]
 
 
 def build_parser() -> argparse.ArgumentParser:

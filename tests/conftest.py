@@ -33,6 +33,13 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("REASONINGREC_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_ratings(tmp_path_factory):
+    """The app's ratings store (every app fixture opens one) goes to a temp folder too; session
+    scope, so it is in place before module-scoped app fixtures start."""
+    os.environ["REASONINGREC_RATINGS_DIR"] = str(tmp_path_factory.mktemp("ratings"))
+
+
 @pytest.fixture(scope="session")
 def ml1m(data_dir):
     """The paper's ML-1M protocol, loaded once a session."""

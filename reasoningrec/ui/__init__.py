@@ -5,14 +5,18 @@
     demo = build_app(AppService.start())
     demo.queue(default_concurrency_limit=1, max_size=16).launch()
 
-Tabs: explain.py (the product), rate.py and results.py (placeholders: ratings have their own
-issue); api.py adds the named endpoints /predict and /explain.
+Tabs: explain.py (the product), rate.py (blind ratings) and results.py (their statistics);
+api.py adds the named endpoints /predict, /explain, /rate_item and /vote. The ratings store
+opens from the environment (reasoningrec/ratings/config.py) unless a RatingDesk is passed.
 """
 from __future__ import annotations
 
+import logging
+
 import gradio as gr
 
-from .api import api_endpoints
+from ..ratings import RatingDesk
+from .api import api_endpoints, rating_endpoints
 from .explain import explain_tab
 from .rate import rate_tab
 from .results import results_tab
@@ -23,15 +27,30 @@ INTRO = ("# ReasoningRec\nWill this user like this item? A small **student** LLM
          "pool (real MovieLens-1M and Amazon Fashion users), or edit their profile, history and "
          "candidate, then press **Run**. [Paper](https://arxiv.org/abs/2410.23180)")
 QUEUE_SIZE = 16
+log = logging.getLogger(__name__)
 
 
-def build_app(service: AppService) -> gr.Blocks:
+def open_ratings(service: AppService) -> RatingDesk:
+    """The ratings desk from the environment; with HF_TOKEN + REASONINGREC_RATINGS_REPO an
+    empty store is first restored from the dataset's shards and new votes are pushed."""
+    from ..ratings.sync import start_sync
+    desk = RatingDesk.from_service(service)
+    try:
+        start_sync(desk.store, desk.settings)
+    except Exception:  # the Hub may be unreachable: rate locally rather than not at all
+        log.exception("ratings sync to %s could not start", desk.settings.repo_id)
+    return desk
+
+
+def build_app(service: AppService, ratings: RatingDesk | None = None) -> gr.Blocks:
+    desk = ratings or open_ratings(service)
     with gr.Blocks(title="ReasoningRec", analytics_enabled=False) as demo:
         gr.Markdown(INTRO)
         with gr.Tabs():
             explain_tab(demo, service)
-            rate_tab()
-            results_tab()
+            rate_tab(demo, desk)
+            results_tab(demo, desk)
         api_endpoints(service)
+        rating_endpoints(desk)
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
     return demo

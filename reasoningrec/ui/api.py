@@ -10,7 +10,8 @@
 Arguments: dataset, user_id ("" = the first pool user), candidate ("" = the user's test
 target), profile (None = the pool user's), history (JSON list of [item_id, liked]; "" = the pool
 user's), and for /explain max_tokens. Bad input raises gr.Error with a message saying what to
-fix. Both endpoints run in the model's queue (one at a time).
+fix. Both endpoints run in the model's queue (one at a time). The ratings endpoints
+/rate_item and /vote are described at rating_endpoints below.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def api_endpoints(service: AppService) -> None:
             return build_request(service.pool, dataset, user_id, profile, parse_history(history),
                                  candidate)
         except InputError as exc:
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(str(exc), print_exception=False) from None
 
     def describe(req, pred) -> dict:
         return {"sample_id": req.sample.sample_id, "candidate": req.sample.target,
@@ -79,3 +80,42 @@ def api_endpoints(service: AppService) -> None:
 
     gr.api(predict, api_name="predict", concurrency_id="model", concurrency_limit=1)
     gr.api(explain, api_name="explain", concurrency_id="model", concurrency_limit=1)
+
+
+def rating_endpoints(desk) -> None:
+    """/rate_item and /vote (ratings/desk.py), outside the model queue (queue=False) so many
+    raters can vote at once; both also answer a plain POST to /gradio_api/run/<name>:
+
+        item = c.predict("my-rater-id-123", "", "", api_name="/rate_item")   # rater, sample, mode
+        c.predict(json.dumps({"ticket": item["ticket"], "rater": "my-rater-id-123",
+                  "choice": "A", "scores": {"A": {...}, "B": {...}}}), api_name="/vote")
+
+    /rate_item generates the student's explanation when it is not cached yet (waiting for the
+    shared model). A bad, oversized, duplicate or too-quick vote raises gr.Error saying why.
+    """
+    from ..ratings.payload import PayloadError, parse_vote
+    from ..ratings.raters import client_ip, rater_for
+    from ..ratings.store import VoteRejected
+    salt = desk.settings.resolved_salt()
+
+    def rate_item(rater: str, sample_id: str = "", mode: str = "",
+                  request: gr.Request = None) -> dict:
+        """An item to rate: texts A and B with their predictions (authors hidden), min_read_s
+        and the ticket to vote with. sample_id/mode "" = the server's choice for this rater."""
+        try:
+            return desk.issue(rater_for(None, rater, client_ip(request), salt), sample_id or "",
+                              mode or "")
+        except (PayloadError, VoteRejected) as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    def vote(payload: str, request: gr.Request = None) -> dict:
+        """Cast one vote: a JSON object with ticket, rater, choice and scores (1-5 per side for
+        plausibility, faithfulness, helpfulness). Returns the vote id and the revealed names."""
+        try:
+            ballot = parse_vote(payload)
+            return desk.cast(ballot, rater_for(None, ballot.rater, client_ip(request), salt), "api")
+        except (PayloadError, VoteRejected) as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    gr.api(rate_item, api_name="rate_item", queue=False)
+    gr.api(vote, api_name="vote", queue=False)

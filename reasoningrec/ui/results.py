@@ -1,12 +1,43 @@
-"""The Results tab (placeholder): aggregated ratings (win rates with confidence intervals,
-Bradley-Terry scores, agreement) will be shown here once the ratings issue lands.
+"""The Results tab: what the collected ratings say, computed from the store on demand.
+
+    results_tab(demo, desk)      # inside gr.Blocks; `reasoningrec ratings report` prints the same
+
+Vote counts, win rates with bootstrap intervals, Bradley-Terry scores (once more than two
+systems were rated), Likert means with intervals per criterion and system, Krippendorff's
+alpha per criterion, and a plot. Only blind votes of raters who passed their attention checks
+count (ratings/stats.py); the counts say how many were left out.
 """
 from __future__ import annotations
 
 import gradio as gr
 
+from ..ratings.desk import RatingDesk
+from ..ratings.report import build_report, report_figure, report_markdown
 
-def results_tab() -> None:
-    with gr.Tab("Results", id="results"):
-        gr.Markdown("### Results\nComing with the ratings issue: summaries of the collected "
-                    "ratings. There are no ratings yet.")
+N_BOOT = 1000   # bootstrap resamples for the page (the CLI defaults to 2,000)
+
+
+def results_tab(demo: gr.Blocks, desk: RatingDesk | None) -> None:
+    with gr.Tab("Results", id="results") as tab:
+        gr.Markdown("### Results\nBlind ratings of teacher vs student explanations so far.")
+        if desk is None:
+            gr.Markdown("Ratings are switched off in this app.")
+            return
+        refresh = gr.Button("Refresh", size="sm", elem_id="rr-results-refresh")
+        summary = gr.Markdown(elem_id="rr-results")
+        plot = gr.Plot(show_label=False, elem_id="rr-results-plot")
+
+    def update():
+        rows = desk.store.votes()
+        if not rows:
+            return "No ratings yet: cast the first one in the **Rate** tab.", None
+        report = build_report(rows, n_boot=N_BOOT)
+        try:
+            figure = report_figure(report) if report["votes"]["counted"] else None
+        except ImportError:  # the slim Space image may lack matplotlib: tables still work
+            figure = None
+        return report_markdown(report), figure
+
+    hidden = {"api_visibility": "undocumented", "concurrency_id": "results", "concurrency_limit": 1}
+    refresh.click(update, None, [summary, plot], **hidden)
+    tab.select(update, None, [summary, plot], **hidden)

@@ -1,0 +1,20 @@
+"""Human ratings of explanations: blind teacher-vs-student comparisons with Likert scores.
+
+    from reasoningrec.ratings import RatingsSettings, RatingsStore, RatingDesk
+    settings = RatingsSettings.from_env()                  # REASONINGREC_RATINGS_DIR, ...
+    store = RatingsStore.open(settings.data_dir)           # SQLite, WAL, versioned schema
+    desk = RatingDesk.from_service(app_service, settings, store)
+
+    reasoningrec ratings report | export | restore         # the CLI (commands/ratings.py)
+
+Modules: config (env settings), schema (migrations), store (votes + cached explanations),
+payload (checking a ballot), raters (identity, IP hashing), items (what is rated, tickets,
+attention checks), desk (issue an item, cast a vote), sync (JSONL shards, Hub push, restore),
+export (JSONL/CSV), stats (bootstrap, Bradley-Terry, Krippendorff's alpha), report (results).
+"""
+from .config import RatingsSettings
+from .desk import RatingDesk
+from .store import DuplicateVote, RateLimited, RatingsStore, VoteRejected
+
+__all__ = ["RatingsSettings", "RatingsStore", "RatingDesk", "VoteRejected", "DuplicateVote",
+           "RateLimited"]

@@ -1,0 +1,115 @@
+"""What raters rate: every demo-pool candidate that has a teacher rationale, the contradicting
+explanations used as attention checks, model versions, and signed tickets.
+
+    from reasoningrec.ratings.items import rating_items, attention_explanation, TicketSigner
+    items = rating_items(pool)                    # {sample_id: RatingItem}, 120 in the shipped pool
+    prediction, text = attention_explanation(items[sid], pool.datasets["ml1m"])
+    signer = TicketSigner(secret); token = signer.sign({...}); fields = signer.verify(token)
+
+A ticket records what the server showed (item, mode, side swap, student version, rater, when),
+signed with HMAC so a client can neither invent an item nor move the clock; the vote is
+rebuilt from it, so the store keeps what was really on the screen.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..data.schema import Dataset, Sample
+from ..demo_pool import DemoPool, TeacherRationale
+from .payload import PayloadError
+
+CHECK_SYSTEM, CHECK_VERSION = "attention check (contradicts its own prediction)", "v1"
+
+
+@dataclass(frozen=True)
+class RatingItem:
+    item_id: str            # the sample id, e.g. "ml1m:test:5239" or "ml1m:test:5239@2058"
+    dataset: str
+    user_id: str
+    sample: Sample
+    teacher: TeacherRationale
+
+
+def rating_items(pool: DemoPool) -> dict[str, RatingItem]:
+    """Each pool candidate with a teacher rationale, keyed by a sample id that matches the
+    Explain tab's (ui/state.build_request) for the same user and candidate."""
+    out = {}
+    for dataset, users in pool.users.items():
+        for pu in users:
+            for cand in pu.candidates:
+                if cand.teacher is None or cand.label is None:
+                    continue
+                target = cand.item_id
+                key = (pu.sample.key if target == pu.sample.target
+                       else f"{pu.sample.key or pu.user_id}@{target}")
+                sample = replace(pu.sample, target=target, key=key, label=cand.label)
+                out[sample.sample_id] = RatingItem(sample.sample_id, dataset, pu.user_id, sample,
+                                                   cand.teacher)
+    return out
+
+
+def teacher_version(item: RatingItem, pool: DemoPool) -> str:
+    return f"{item.teacher.template}; pool v{pool.meta.get('version', '?')}"
+
+
+def _variant(item_id: str) -> int:
+    return hashlib.sha256(item_id.encode()).digest()[0]
+
+
+def attention_explanation(item: RatingItem, ds: Dataset) -> tuple[str, str]:
+    """(shown prediction, text): the text argues the opposite of the prediction it is shown
+    with, so a careful rater scores its faithfulness low and does not prefer it."""
+    title = ds.items[item.sample.target].title
+    noun = ds.domain if ds.domain != "product" else "product"
+    liked = [ds.items[h.item_id].title for h in item.sample.history if h.liked][:2]
+    since = f"they enjoyed {' and '.join(liked)}" if liked else "their history"
+    if _variant(item.item_id) % 2 == 0:
+        return "Yes", (f"The user will not like {title}. Although {since}, this {noun} is "
+                       f"nothing like what they choose, and their profile shows no interest in "
+                       f"anything similar. I am confident they would dislike {title}.")
+    return "No", (f"The user will love {title}. Since {since}, this {noun} matches their taste "
+                  f"exactly, and their profile says they seek out this kind of {noun}. "
+                  f"I am confident they would like {title}.")
+
+
+def model_version(spec: str, max_tokens: int, settings: str = "") -> str:
+    """A short fingerprint of the model files a spec names (size + first MiB of each) and of
+    the prompt settings, plus the generation length: a new adapter or setting gives a new
+    version and new explanations."""
+    from ..models.registry import SHORT_NAMES
+    resolved = SHORT_NAMES[spec]() if spec in SHORT_NAMES else spec
+    digest = hashlib.sha256(f"{resolved.split(':', 1)[0]}|{settings}".encode())
+    for part in resolved.split(":", 1)[-1].split("+"):
+        path = Path(part)
+        if path.is_file():
+            digest.update(str(path.stat().st_size).encode())
+            with path.open("rb") as f:
+                digest.update(f.read(1 << 20))
+        else:
+            digest.update(part.encode())
+    return f"{digest.hexdigest()[:12]}; max_tokens={max_tokens}"
+
+
+class TicketSigner:
+    def __init__(self, secret: str):
+        self._key = hmac.new(secret.encode(), b"reasoningrec-ratings-ticket", hashlib.sha256).digest()
+
+    def _mac(self, body: str) -> str:
+        return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def sign(self, fields: dict) -> str:
+        raw = json.dumps(fields, separators=(",", ":"), sort_keys=True).encode()
+        body = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return f"{body}.{self._mac(body)}"
+
+    def verify(self, token: str) -> dict:
+        body, _, mac = token.partition(".")
+        if not body or not hmac.compare_digest(self._mac(body), mac):
+            raise PayloadError("The ticket is not one this server issued (bad signature): ask "
+                               "/rate_item for an item and send its ticket unchanged.")
+        return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))

@@ -1,0 +1,106 @@
+"""The Rate tab in headless Chromium: one blind vote, from an empty page to the reveal.
+The ratings settings come from the environment (a 2 s minimum reading time here). One
+student explanation is generated for real beforehand (SmolLM2, 16 tokens; the first item a
+new rater gets is a cached one), and the next item shows the page preparing a new one.
+Saves reports/app_rate.png for a person to look at.
+
+    nice -n 19 .venv/bin/python -m pytest tests/test_ratings_browser.py -q    # needs /usr/bin/chromium
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPORTS = Path(__file__).resolve().parent.parent / "reports"
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+ENV = {"REASONINGREC_RATINGS_MIN_READ_S": "2", "REASONINGREC_RATINGS_READ_CPS": "1000000",
+       "REASONINGREC_RATINGS_SALT": "browser-test-salt" * 3}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from reasoningrec.ratings import RatingDesk
+    from reasoningrec.ui import build_app
+    from reasoningrec.ui.service import AppService
+    saved = {k: os.environ.get(k) for k in [*ENV, "REASONINGREC_RATINGS_DIR"]}
+    ratings_dir = tmp_path_factory.mktemp("ratings")
+    os.environ.update(ENV, REASONINGREC_RATINGS_DIR=str(ratings_dir))
+    try:
+        service = AppService.start(max_new_tokens=16)
+        desk = RatingDesk.from_service(service)              # settings from the environment
+        desk.student_side(desk.items["fashion:test:1126"])   # a fashion prompt: the shortest
+        demo = build_app(service, desk)
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.update({key: value})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1",
+                            server_port=port)
+    try:
+        yield url, ratings_dir
+    finally:
+        demo.close()
+        with service.explainer.backend.lock:   # a run in flight ends before llama.cpp is freed
+            pass
+
+
+def test_one_blind_vote_then_the_reveal(app, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed: bash scripts/setup.sh --test")
+    from playwright.sync_api import expect, sync_playwright
+
+    from reasoningrec.ratings.store import RatingsStore
+    url, ratings_dir = app
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
+            viewport={"width": 1400, "height": 1200},
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-sync"])
+        page = browser.new_page()
+        page.goto(url, wait_until="load", timeout=60_000)
+        page.get_by_role("tab", name="Rate").click()
+        expect(page.locator("#rr-rater")).to_contain_text("Rating anonymously", timeout=60_000)
+        page.locator("#rr-rate-next").click()
+        text_a = page.locator("#rr-rate-text-a .rr-side")
+        text_a.wait_for(timeout=240_000)                      # generated, then both shown at once
+        shown_at = time.monotonic()
+        assert page.locator("#rr-rate-text-b .rr-side").is_visible()
+        assert "teacher" not in page.locator("#rr-rate-text-a, #rr-rate-text-b").all_inner_texts()
+        vote_a = page.locator("#rr-vote-A")
+        expect(vote_a).to_be_disabled()                       # locked while reading
+        for side in "ab":
+            for criterion, score in (("plausibility", "4"), ("faithfulness", "3"), ("helpfulness", "5")):
+                page.locator(f'#rr-score-{side}-{criterion} [data-testid="{score}-radio-label"]').click()
+        expect(vote_a).to_be_enabled(timeout=15_000)
+        assert time.monotonic() - shown_at >= 1.5             # not before the reading time
+        vote_a.click()
+        reveal = page.locator("#rr-rate-reveal .rr-reveal")
+        reveal.wait_for(timeout=30_000)
+        assert re.search(r"A was the (teacher|student)", reveal.inner_text())
+        assert re.search(r"B was the (teacher|student)", reveal.inner_text())
+        expect(page.locator("#rr-rate-status")).to_contain_text("Vote saved")
+        for choice in ("A", "B", "tie", "both_bad"):         # one vote per item: all locked
+            expect(page.locator(f"#rr-vote-{choice}")).to_be_disabled()
+        REPORTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(REPORTS / "app_rate.png"), full_page=True)
+        page.get_by_role("tab", name="Results").click()      # the vote is counted there
+        expect(page.locator("#rr-results")).to_contain_text("1 votes counted", timeout=60_000)
+        expect(page.locator("#rr-results")).to_contain_text("win rate (95% CI)")
+        page.get_by_role("tab", name="Rate").click()
+        page.locator("#rr-rate-next").click()                # not cached: generated first
+        expect(page.locator("#rr-rate-status")).to_contain_text("Preparing the two explanations")
+        assert page.locator("#rr-rate-text-a .rr-side").count() == 0   # neither side shown yet
+        browser.close()
+    [row] = RatingsStore.open(ratings_dir).votes()
+    assert row["sample_id"] == "fashion:test:1126" and row["choice"] == "A" and row["mode"] == "blind"
+    assert row["reading_s"] >= 2.0 and row["min_read_s"] == 2.0
+    assert (row["plausibility_a"], row["faithfulness_a"], row["helpfulness_a"]) == (4, 3, 5)
+    assert row["rater_id"].startswith("anon:") and row["ip_hash"] and row["channel"] == "ui"
