@@ -206,7 +206,14 @@ def test_api_answers_bad_input_and_stays_up(client, pool):
 def test_two_concurrent_requests_both_complete_one_waits_in_the_queue(client, pool):
     from gradio_client.utils import Status
     a, b = pool.users["fashion"][:2]
-    first = client.submit("fashion", a.user_id, "", None, "", 48, api_name="/explain")
+    # an edited profile: no cached prefix, so the first request reads its whole prompt and is
+    # still running when the second arrives (the student may end its rationale early)
+    first = client.submit("fashion", a.user_id, "", "Likes bright colours and loose fits. " * 8,
+                          "", 48, api_name="/explain")
+    deadline = time.time() + 60  # the two submits race: let the first reach the model first
+    while first.status().code not in (Status.PROCESSING, Status.ITERATING) and not first.done():
+        assert time.time() < deadline, first.status()
+        time.sleep(0.02)
     second = client.submit("fashion", b.user_id, "", None, "", 8, api_name="/explain")
     seen = set()
     while not second.done():
