@@ -59,12 +59,8 @@ class EvidenceIndex:
     @classmethod
     def fit(cls, ds: Dataset) -> "EvidenceIndex":
         """The index of `ds`, built once per dataset object in this process."""
-        hit = _CACHE.get(id(ds))
-        if hit is None or hit[0] is not ds:  # `is` guards against a reused id()
-            if len(_CACHE) >= 8:
-                _CACHE.pop(next(iter(_CACHE)))
-            hit = _CACHE[id(ds)] = (ds, cls(ds))
-        return hit[1]
+        from .baselines.interactions import per_dataset
+        return per_dataset(_CACHE, ds, cls)
 
     def _raters(self, item: int) -> tuple[np.ndarray, np.ndarray]:
         start, end = self.by_item.indptr[item], self.by_item.indptr[item + 1]

@@ -112,11 +112,16 @@ def build_training_data(ds: Dataset, exclude: set[tuple[str, str]] | None = None
 _CACHE: dict[int, tuple[Dataset, TrainingData]] = {}
 
 
+def per_dataset(cache: dict, ds: Dataset, build):
+    """`build(ds)` once per dataset object: `cache` maps id(ds) to (ds, value), at most 8."""
+    hit = cache.get(id(ds))
+    if hit is None or hit[0] is not ds:  # `is` guards against a reused id()
+        if len(cache) >= 8:
+            cache.pop(next(iter(cache)))
+        hit = cache[id(ds)] = (ds, build(ds))
+    return hit[1]
+
+
 def training_data(ds: Dataset) -> TrainingData:
     """`build_training_data(ds)`, computed once per dataset object."""
-    hit = _CACHE.get(id(ds))
-    if hit is None or hit[0] is not ds:  # `is` guards against a reused id()
-        if len(_CACHE) >= 8:
-            _CACHE.pop(next(iter(_CACHE)))
-        hit = _CACHE[id(ds)] = (ds, build_training_data(ds))
-    return hit[1]
+    return per_dataset(_CACHE, ds, build_training_data)
