@@ -1,6 +1,7 @@
 """ReasoningRec demo app: `python app.py`, then open http://localhost:7860.
 
     python app.py                         # default student + assets/demo_pool, offline
+    python app.py --model student-evidence    # the hybrid student that reads collaborative evidence
     python app.py --model smollm2 --max-tokens 96
     GRADIO_SERVER_NAME=0.0.0.0 GRADIO_SERVER_PORT=7860 CPU_CORES=2 python app.py
 
@@ -24,7 +25,8 @@ from reasoningrec.ui.service import AppService  # noqa: E402
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description="Start the ReasoningRec Gradio app.")
     ap.add_argument("--model", default="student",
-                    help="student model spec (default: the shipped student, else base SmolLM2)")
+                    help="student model spec: student (default; the shipped text-only student, "
+                         "else base SmolLM2), student-evidence (the hybrid), or any LLM spec")
     ap.add_argument("--pool", default=str(POOL_DIR), help="demo pool folder")
     ap.add_argument("--max-tokens", type=int, default=160, help="explanation length cap (tokens)")
     ap.add_argument("--no-warm", action="store_true",

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import json
 import os
 import platform
 import sys
@@ -36,16 +37,35 @@ from reasoningrec.data import load_dataset
 from reasoningrec.evaluate import run_eval
 from reasoningrec.evaluate.sampling import default_size
 from reasoningrec.evaluate.similarity import read_teacher
-from reasoningrec.scorers import load_scorer
+from reasoningrec.scorers import STUDENTS, load_scorer, student_spec
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ablation_table.md"
+STUDENT_JSON = Path(__file__).resolve().parents[1] / "assets" / "student" / "student.json"
 DATASETS = ("ml1m", "fashion")
-# (row name, prompt options, which model: "student" | "direct" | "zero-shot", explains?)
+# (row name, prompt overrides, which model: "student" | "direct" | "zero-shot", explains?)
 ROWS = (("full", {}, "student", True),
         ("w/o profile", {"with_profile": False}, "student", True),
         ("w/o description", {"with_description": False}, "student", True),
         ("w/o reasoning", {"reasoning": False}, "direct", False),
         ("zero-shot", {}, "zero-shot", False))
+# Shown instead of a "w/o description" that would repeat "full" (a student trained without
+# descriptions): what giving it descriptions it never saw does.
+PLUS_DESCRIPTION = ("+ description (unseen in training)", {"with_description": True}, "student",
+                    True)
+
+
+def base_options(path: str | None) -> dict:
+    """The student's own prompt options (student.json's prompt_options): every row starts from
+    them, the zero-shot row too, so rows differ only where the row says."""
+    if not path:
+        return {}
+    return dict(json.loads(Path(path).read_text(encoding="utf-8")).get("prompt_options", {}))
+
+
+def table_rows(base: dict) -> list[tuple]:
+    if base.get("with_description") is False:
+        return [PLUS_DESCRIPTION if r[0] == "w/o description" else r for r in ROWS]
+    return list(ROWS)
 
 
 def teacher_files(values: list[str]) -> dict[str, str]:
@@ -60,17 +80,26 @@ def teacher_files(values: list[str]) -> dict[str, str]:
     return out
 
 
-def run_cell(ds, row, spec: str, args, teacher: str | None) -> dict:
-    name, options, _, explains = row
+def make_scorer(spec: str, ds, options: dict):
+    """`load_scorer` with exactly these options (shipped students resolved here: load_scorer would
+    swap options equal to the defaults for the student's own, e.g. undo with_description)."""
+    return load_scorer(student_spec(spec) if spec in STUDENTS else spec, ds, **options)
+
+
+def run_cell(ds, row, spec: str, args, teacher: str | None, *, explain: bool,
+             limit: int | None) -> dict:
+    name, overrides, _, _ = row
     started = time.perf_counter()
-    scorer = load_scorer(spec, ds, **options)
-    # The flags as `reasoningrec eval` records them, so its report folders are reused.
-    result = run_eval(ds, scorer, split="test", model=spec, limit=args.limit, seed=args.seed,
-                      reports_root=args.reports_root, explain=explains, prompt=options,
-                      checker=args.checker, teacher_jsonl=teacher if explains else None,
+    scorer = make_scorer(spec, ds, {**args.base, **overrides})
+    options = dataclasses.asdict(scorer.options)
+    # The effective options are recorded (and name the report folder), so reruns resume and
+    # two rows never share a folder.
+    result = run_eval(ds, scorer, split="test", model=spec, limit=limit, seed=args.seed,
+                      reports_root=args.reports_root, explain=explain, prompt=options,
+                      checker=args.checker, teacher_jsonl=teacher if explain else None,
                       progress=not args.no_progress)
     result["wall"] = time.perf_counter() - started
-    result["options"] = dataclasses.asdict(scorer.options) if hasattr(scorer, "options") else {}
+    result["options"] = options
     return result
 
 
@@ -78,28 +107,35 @@ def fmt(value, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def markdown(table: dict, args, specs: dict, teachers: dict, seconds: float) -> str:
+def markdown(table: dict, rows: list, args, specs: dict, teachers: dict, seconds: float) -> str:
     machine = (f"{platform.machine()}, {os.cpu_count()} CPUs, Python "
                f"{platform.python_version()}, CPU_CORES={os.environ.get('CPU_CORES', 'all')}")
     sizes = ", ".join(f"{d} n={args.limit or default_size(d, 'test')}" for d in DATASETS)
+    explained = ", ".join(f"{d} n={args.explain_limit or args.limit or default_size(d, 'test')}"
+                          for d in DATASETS)
     lines = [f"# Ablations ({datetime.date.today()}, {machine})", "",
-             f"- student: `{specs['student']}`", f"- w/o reasoning: `{specs['direct']}`",
-             f"- zero-shot: `{specs['zero-shot']}`",
-             f"- consistency checker: `{args.checker}` (reasoningrec/evaluate/stance.py)",
-             f"- test samples: {sizes} (seed {args.seed}); teacher rationales: "
-             f"{teachers or 'none'}", f"- wall time of this invocation: {seconds:.0f} s",
-             "- prompt options of the full row (the student's own): "
-             + "; ".join(f"{d}: {(table.get((d, 'full')) or {}).get('options')}"
-                         for d in DATASETS), "",
-             "| row | ML-1M AUC | Fashion AUC | consistency ML-1M / Fashion | grounding ML-1M / "
-             "Fashion | invented titles ML-1M / Fashion | MiniLM cosine to teacher ML-1M / "
-             "Fashion |", "|---|---|---|---|---|---|---|"]
-    for row in ROWS:
-        cells = [table.get((d, row[0])) or {} for d in DATASETS]
-        expl = [c.get("explanations") or {} for c in cells]
+             f"- student: `{specs['student']}`; w/o reasoning: `{specs['direct']}`; zero-shot: "
+             f"`{specs['zero-shot']}`",
+             f"- AUC columns: test samples {sizes} (the first n of the paper's seeded draw, "
+             f"seed {args.seed})",
+             "- explanation columns: not run (--no-explain)" if args.no_explain else
+             f"- explanation columns: `{specs['explain']}` (same prompts) on {explained}, "
+             f"consistency checker `{args.checker}` (reasoningrec/evaluate/stance.py); teacher "
+             f"rationales: {teachers or 'none'}",
+             f"- every row starts from the student's own prompt options {args.base} "
+             f"({args.options_from})", f"- wall time of this invocation: {seconds:.0f} s", "",
+             "| row | ML-1M AUC | Fashion AUC | AUC on the explained samples ML-1M / Fashion | "
+             "consistency ML-1M / Fashion | grounding ML-1M / Fashion | invented titles ML-1M "
+             "/ Fashion | MiniLM cosine to teacher ML-1M / Fashion |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        cells = [table.get((d, row[0], "auc")) or {} for d in DATASETS]
+        ex_cells = [table.get((d, row[0], "explain")) or {} for d in DATASETS]
+        expl = [c.get("explanations") or {} for c in ex_cells]
         cosine = [((e.get("teacher") or {}).get("cosine_all-MiniLM-L6-v2") or {}).get("mean")
                   for e in expl]
         lines.append(f"| {row[0]} | " + " | ".join(fmt(c.get("auc"), 4) for c in cells)
+                     + " | " + " / ".join(fmt(c.get("auc")) for c in ex_cells)
                      + " | " + " / ".join(fmt(e.get("consistency")) for e in expl)
                      + " | " + " / ".join(fmt(e.get("grounding")) for e in expl)
                      + " | " + " / ".join(str(e.get("invented", "–")) for e in expl)
@@ -107,8 +143,25 @@ def markdown(table: dict, args, specs: dict, teachers: dict, seconds: float) -> 
     lines += ["", "Consistency: share of rationales whose stance (judged without the prediction) "
               "agrees with the prediction. Grounding: share of titles named in a rationale that "
               "are the candidate or shown history items; invented: catalogue or quoted titles "
-              "that are neither. – = no rationale written (or no title named).", ""]
+              "that are neither. – = no rationale written (or no title named, or not run).", ""]
     return "\n".join(lines)
+
+
+def plan(args, rows: list) -> list[tuple]:
+    """(dataset, row, kind, spec, explain, limit) cells: an AUC cell per row at --limit and,
+    for rows that explain, an explanation cell at --explain-limit with --explain-model (one
+    cell does both when those equal --limit and --model)."""
+    cells = []
+    for name in args.datasets:
+        for row in rows:
+            spec = args.specs[row[2]]
+            same = args.specs["explain"] == spec and args.explain_limit in (None, args.limit)
+            explains = row[3] and not args.no_explain
+            cells.append((name, row, "auc", spec, explains and same, args.limit))
+            if explains and not same:
+                cells.append((name, row, "explain", args.specs["explain"], True,
+                              args.explain_limit or args.limit))
+    return cells
 
 
 def main(argv=None) -> int:
@@ -116,10 +169,20 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", default=None, help="data root (default: $REASONINGREC_DATA_DIR)")
     ap.add_argument("--model", default="student", help="the student's model spec")
+    ap.add_argument("--options-from", default=str(STUDENT_JSON),
+                    help="student.json whose prompt_options every row starts from (default: the "
+                         "shipped student's; '' for the library defaults)")
     ap.add_argument("--no-reasoning-model", default=None,
                     help="spec of a student trained without reasoning (default: --model)")
     ap.add_argument("--zero-shot-model", default="smollm2",
                     help="base model for the zero-shot row (default: smollm2)")
+    ap.add_argument("--explain-model", default=None,
+                    help="spec that writes the rationales for the explanation columns (default: "
+                         "--model; e.g. the llama.cpp student when --model is its hf: copy on a GPU)")
+    ap.add_argument("--explain-limit", type=int, default=None,
+                    help="samples per dataset for the explanation columns (default: --limit)")
+    ap.add_argument("--no-explain", action="store_true",
+                    help="AUC columns only (e.g. on a GPU; explain later with --explain-model)")
     ap.add_argument("--teacher-jsonl", action="append", default=[], metavar="[DATASET=]PATH",
                     help="teacher rationales for the test samples (similarity; repeatable)")
     ap.add_argument("--checker", default="smollm2",
@@ -133,29 +196,35 @@ def main(argv=None) -> int:
     ap.add_argument("--no-progress", action="store_true", help="no per-sample progress bars")
     ap.add_argument("--out", default=str(RESULTS), help="markdown file to write")
     args = ap.parse_args(argv)
+    if args.explain_limit is not None and args.explain_limit < 1:
+        ap.error("--explain-limit must be >= 1")
 
-    specs = {"student": args.model, "direct": args.no_reasoning_model or args.model,
-             "zero-shot": f"zero-shot:{args.zero_shot_model}"}
+    args.base = base_options(args.options_from)
+    args.specs = {"student": args.model, "direct": args.no_reasoning_model or args.model,
+                  "zero-shot": f"zero-shot:{args.zero_shot_model}",
+                  "explain": args.explain_model or args.model}
     teachers = teacher_files(args.teacher_jsonl)
     for path in set(teachers.values()):  # a bad file fails now, not after hours of scoring
         read_teacher(path)
-    started, table = time.perf_counter(), {}
-    cells = [(d, row) for d in args.datasets for row in ROWS]
+    started, table, rows = time.perf_counter(), {}, table_rows(args.base)
+    cells = plan(args, rows)
     datasets = {d: load_dataset(d, args.data_dir) for d in args.datasets}
-    for number, (name, row) in enumerate(cells, 1):
-        ds = datasets[name]
-        print(f"[{number}/{len(cells)}] {name} {row[0]}: {specs[row[2]]}", file=sys.stderr,
-              flush=True)
-        result = table[(name, row[0])] = run_cell(ds, row, specs[row[2]], args,
-                                                  teachers.get(name))
+    for number, (name, row, kind, spec, explain, limit) in enumerate(cells, 1):
+        tag = f"[{number}/{len(cells)}] {name} {row[0]} ({kind})"
+        print(f"{tag}: {spec}", file=sys.stderr, flush=True)
+        result = run_cell(datasets[name], row, spec, args, teachers.get(name), explain=explain,
+                          limit=limit)
+        table[(name, row[0], kind)] = result
+        if explain and kind == "auc":
+            table[(name, row[0], "explain")] = result
         expl = result.get("explanations") or {}
-        print(f"[{number}/{len(cells)}] {name} {row[0]}: AUC {fmt(result['auc'], 4)}, "
-              f"consistency {fmt(expl.get('consistency'))}, grounding "
-              f"{fmt(expl.get('grounding'))}, {result['wall']:.0f} s "
+        print(f"{tag}: AUC {fmt(result['auc'], 4)}, consistency {fmt(expl.get('consistency'))}, "
+              f"grounding {fmt(expl.get('grounding'))}, {result['wall']:.0f} s "
               f"({result['resumed']} resumed) -> {result['report_dir']}", flush=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(markdown(table, args, specs, teachers, time.perf_counter() - started))
+    out.write_text(markdown(table, rows, args, args.specs, teachers,
+                            time.perf_counter() - started))
     print(f"wrote {out}")
     return 0
 

@@ -6,6 +6,7 @@ and precomputed teacher rationales, loaded as small `Dataset`s the prompts can u
     user = pool.user("ml1m", "1")                     # PoolUser: .sample, .candidates
     ds = pool.datasets["ml1m"]                        # only the items the pool references
     pool.teacher("ml1m", "1", user.sample.target)     # TeacherRationale or None
+    pool.evidence("ml1m", "1", user.sample.target, history_edited=False)   # fields or None
 
 Files (written by scripts/build_demo_pool.py): pool.json (users, candidates, rationales),
 items.json (title + the short attributes prompts show), ATTRIBUTION.md. A prompt built from
@@ -38,6 +39,7 @@ class Candidate:
     item_id: str
     label: int | None                     # the user's real answer, None when never rated
     teacher: TeacherRationale | None = None
+    evidence: dict | None = None          # reasoningrec.evidence fields for (user, this item)
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,10 @@ class PoolUser:
 
 
 class DemoPool:
-    def __init__(self, datasets: dict[str, Dataset], users: dict[str, list[PoolUser]], meta: dict):
+    def __init__(self, datasets: dict[str, Dataset], users: dict[str, list[PoolUser]], meta: dict,
+                 item_evidence: dict[str, dict[str, dict]] | None = None):
         self.datasets, self.users, self.meta = datasets, users, meta
+        self._item_evidence = item_evidence or {}
         self._by_id = {(u.dataset, u.user_id): u for lst in users.values() for u in lst}
 
     @classmethod
@@ -65,8 +69,9 @@ class DemoPool:
         folder = Path(folder)
         pool_file, items_file = folder / "pool.json", folder / "items.json"
         raw, raw_items = _read_json(pool_file), _read_json(items_file)
-        datasets, users = {}, {}
+        datasets, users, item_evidence = {}, {}, {}
         for name, block in raw.get("datasets", {}).items():
+            item_evidence[name] = dict(block.get("item_evidence") or {})
             if name not in raw_items:
                 raise DataError(items_file, f"no items for dataset {name!r}")
             items = {i: Item(i, v["title"], dict(v.get("attributes", {})))
@@ -84,7 +89,8 @@ class DemoPool:
             users[name] = pool_users
         if not users:
             raise DataError(pool_file, "the pool has no datasets")
-        return cls(datasets, users, {k: v for k, v in raw.items() if k != "datasets"})
+        return cls(datasets, users, {k: v for k, v in raw.items() if k != "datasets"},
+                   item_evidence)
 
     def user(self, dataset: str, user_id: str) -> PoolUser:
         if dataset not in self.datasets:
@@ -97,6 +103,26 @@ class DemoPool:
     def teacher(self, dataset: str, user_id: str, item_id: str) -> TeacherRationale | None:
         cand = self.user(dataset, user_id).candidate(item_id)
         return cand.teacher if cand else None
+
+    def evidence(self, dataset: str, user_id: str, item_id: str,
+                 history_edited: bool) -> dict | None:
+        """Collaborative evidence for a pool user and item: every figure for a pool candidate
+        of the user's recorded history; for an edited history (or another item) only the
+        item's raters and like share, which do not depend on the user (None if not stored).
+        A profile edit changes no figure: they come from ratings."""
+        cand = self.user(dataset, user_id).candidate(item_id)
+        if cand is not None and cand.evidence:
+            if not history_edited:
+                return dict(cand.evidence)
+            return {k: cand.evidence[k] for k in ("item_raters", "item_liked_share")}
+        stored = self._item_evidence.get(dataset, {}).get(item_id)
+        return dict(stored) if stored else None
+
+    def evidence_for(self, ds: Dataset, sample: Sample) -> dict | None:
+        """`evidence` for a prompt's sample (the LLMScorer evidence_source of the app)."""
+        user = self.user(ds.name, sample.user_id)
+        return self.evidence(ds.name, sample.user_id, sample.target,
+                             tuple(sample.history) != tuple(user.sample.history))
 
     def catalogue(self, dataset: str) -> list[Item]:
         """The pool's items of one dataset, sorted by title (the app's searchable catalogue)."""
@@ -125,7 +151,7 @@ def _pool_user(name: str, entry: dict, items: dict[str, Item]) -> PoolUser:
         t = c.get("teacher")
         teacher = TeacherRationale(t["model"], t["template"], int(t["label"]), t["text"]) if t else None
         label = None if c.get("label") is None else int(c["label"])
-        cands.append(Candidate(str(c["item_id"]), label, teacher))
+        cands.append(Candidate(str(c["item_id"]), label, teacher, c.get("evidence")))
     if not cands or cands[0].item_id != sample.target:
         raise ValueError("the first candidate must be the sample's target")
     user = User(uid, entry.get("demographics", ""), entry.get("profile"))

@@ -98,6 +98,14 @@ class EvidenceIndex:
         """The evidence fields (module doc) for one sample."""
         return self.evidence_many([sample])[0]
 
+    def item_evidence(self, item_id: str) -> dict:
+        """The candidate-only figures (raters, like share) over every training rating of the
+        item: what can be shown for any user, an edited one too."""
+        raters, liked = self._raters(self.data.item_index[item_id]) \
+            if item_id in self.data.item_index else (np.empty(0), np.empty(0, bool))
+        return {"item_raters": int(len(raters)),
+                "item_liked_share": float(liked.mean()) if len(raters) else None}
+
     def _counts(self, sample: Sample) -> dict:
         user = self.data.user_index.get(sample.user_id, -1)
         item = self.data.item_index.get(sample.target, -1)
@@ -136,10 +144,28 @@ def evidence_text(ev: dict, words) -> str:
                  f"liked it"]
     else:
         parts = [f"no other user {verb} this {noun} yet"]
-    if 0 < ev["neighbours"] < ev["item_raters"]:  # with every rater in, it would say the same
+    if "neighbours" not in ev:  # item-only evidence (the app, for an edited history)
+        pass
+    elif 0 < ev["neighbours"] < ev["item_raters"]:  # with every rater in, it says the same
         parts.append(f"of the {ev['neighbours']} most similar users who {verb} it, "
                      f"{_percent(ev['neighbour_liked_share'])} liked it")
     elif ev["item_raters"] and not ev["neighbours"]:
         parts.append("this user has no ratings to find similar users by")
-    parts.append(f"matrix-factorisation estimate P(like)={ev['mf_p_like']:.2f}")
+    if ev.get("mf_p_like") is not None:
+        parts.append(f"matrix-factorisation estimate P(like)={ev['mf_p_like']:.2f}")
     return f"{HEADER} " + "; ".join(parts) + "."
+
+
+def evidence_rows(ev: dict, words) -> list[tuple[str, str]]:
+    """(figure, value) rows for a table beside an explanation (the app's evidence panel);
+    user-specific figures appear only when `ev` has them."""
+    verb = words.verb
+    rows = [(f"users who {verb} it", f"{ev['item_raters']:,}")]
+    if ev.get("item_liked_share") is not None:
+        rows.append(("of them liked it", _percent(ev["item_liked_share"])))
+    if ev.get("neighbour_liked_share") is not None:
+        rows.append((f"{ev['neighbours']} most similar users who {verb} it: liked",
+                     _percent(ev["neighbour_liked_share"])))
+    if ev.get("mf_p_like") is not None:
+        rows.append(("matrix-factorisation P(like)", f"{ev['mf_p_like']:.2f}"))
+    return rows

@@ -37,8 +37,9 @@ _END = object()
 class LiveExplainer:
     def __init__(self, backend: Backend, template: str = "student",
                  options: PromptOptions | None = None, max_new_tokens: int = 160,
-                 keep_states: int = 12):
+                 keep_states: int = 12, evidence_source=None):
         self.backend, self.template = backend, template
+        self.evidence_source = evidence_source  # LLMScorer's, for students that read evidence
         self.options = options or PromptOptions()
         self.max_new_tokens = max_new_tokens
         self.keep_states = keep_states
@@ -50,7 +51,8 @@ class LiveExplainer:
     def scorer(self, max_tokens: int | None = None) -> LLMScorer:
         n = max_tokens or self.max_new_tokens
         if n not in self._scorers:
-            self._scorers[n] = LLMScorer(self.backend, self.template, self.options, n)
+            self._scorers[n] = LLMScorer(self.backend, self.template, self.options, n,
+                                         evidence_source=self.evidence_source)
         return self._scorers[n]
 
     # -- prompt states -------------------------------------------------------------------------

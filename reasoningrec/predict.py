@@ -77,8 +77,11 @@ class LLMScorer(Scorer):
 
     def __init__(self, backend: Backend, template: str = "student",
                  options: PromptOptions | None = None, max_new_tokens: int = 160,
-                 context: int | None = None):
+                 context: int | None = None, evidence_source=None):
         self.backend = backend
+        # (ds, sample) -> evidence fields or None, for datasets without their training ratings
+        # (the app's demo pool); default: EvidenceIndex.fit(ds)
+        self.evidence_source = evidence_source
         self.options = options or PromptOptions()
         if not self.options.reasoning and template.split("/")[0] == "student":
             template = "student_direct"   # the same prompt without the reasoning request
@@ -112,15 +115,38 @@ class LLMScorer(Scorer):
             return {}
         from .evidence import EvidenceIndex, evidence_text
         from .prompts.text import wording
-        return {"evidence": evidence_text(EvidenceIndex.fit(ds).evidence(sample), wording(ds))}
+        ev = self.evidence_source(ds, sample) if self.evidence_source else \
+            EvidenceIndex.fit(ds).evidence(sample)
+        return {"evidence": evidence_text(ev, wording(ds))} if ev else {}
+
+    @property
+    def eval_batch(self) -> int:
+        """Samples the evaluation harness hands predict_many at once (the backend's batch)."""
+        return getattr(self.backend, "batch_size", 1)
+
+    @staticmethod
+    def _extra(template: str, fitted) -> dict:
+        return {"template": template, "history_kept": len(fitted.kept),
+                "history_dropped": fitted.dropped,
+                "history_shown": [e.item_id for e in fitted.kept]}
+
+    def predict_many(self, ds: Dataset, samples: list[Sample]) -> list[Prediction]:
+        """Scores only, the prompts scored together by backend.p_yes_many (batched on a GPU)."""
+        if not self.backend.local_template:
+            return [self.predict(ds, s) for s in samples]
+        start = time.perf_counter()
+        rendered = [self.render(ds, s) for s in samples]
+        scores = self.backend.p_yes_many([text for _, text in rendered])
+        seconds = (time.perf_counter() - start) / max(1, len(samples))
+        return [Prediction(score.p_yes, hard_label=score.hard_label, prompt_tokens=fitted.tokens,
+                           seconds=seconds, extra=self._extra(self.template, fitted))
+                for score, (fitted, _) in zip(scores, rendered)]
 
     def predict(self, ds: Dataset, sample: Sample, *, explain: bool = False,
                 profile: str | None = None) -> Prediction:
         start = time.perf_counter()
         fitted, text = self.render(ds, sample, profile)
-        extra = {"template": self.template, "history_kept": len(fitted.kept),
-                 "history_dropped": fitted.dropped,
-                 "history_shown": [e.item_id for e in fitted.kept]}
+        extra = self._extra(self.template, fitted)
         if not self.backend.local_template:
             pred = self._predict_by_chat(fitted.prompt, explain)
         else:

@@ -7,7 +7,10 @@
 Users are drawn with a fixed seed from each dataset's test split (Fashion: only users with a
 profile). Candidates: the test target, then up to --extra other items the user rated outside
 the shown history (one liked and one disliked when there are both; their real answer is
-known), filled up with never-rated items. Every candidate with a known answer gets a teacher
+known), filled up with never-rated items. Every candidate carries its collaborative evidence
+(reasoningrec/evidence.py, training ratings only, leave-one-out for the user's own rating) and
+every referenced item its raters and like share, for the app's evidence panel. Every candidate
+with a known answer gets a teacher
 rationale: the label-conditioned teacher prompt (teacher_cot) answered by --teacher, or taken
 from a training/teach.py JSONL (--teacher-jsonl, keyed by sample id) where it has the sample.
 Rationales are cached in a JSONL (--cache) so an interrupted run resumes. Only the items the
@@ -26,6 +29,7 @@ from pathlib import Path
 from reasoningrec.config import cache_dir
 from reasoningrec.data import load_dataset
 from reasoningrec.demo_pool import POOL_DIR
+from reasoningrec.evidence import EvidenceIndex
 from reasoningrec.models.loader import load_backend
 from reasoningrec.prompts import build
 from reasoningrec.prompts.text import DESCRIPTION_KEYS, HIDDEN_KEYS
@@ -124,6 +128,7 @@ def main(argv=None) -> None:
     for name, n_users, need_profile in (("ml1m", args.ml1m_users, False),
                                         ("fashion", args.fashion_users, True)):
         ds = load_dataset(name, args.data_dir)
+        index = EvidenceIndex.fit(ds)
         picked = pick_users(ds, n_users, args.seed, need_profile)
         wanted = {s.user_id for s in picked}
         ratings: dict[str, dict[str, float]] = {}
@@ -141,7 +146,9 @@ def main(argv=None) -> None:
                     row = rationale(backend, teacher_name, ds, replace(s, target=item_id, label=label, key=key),
                                     cache, cache_file, args.max_tokens)
                     teacher = {k: row[k] for k in ("model", "template", "label", "text")}
-                cands.append({"item_id": item_id, "label": label, "teacher": teacher})
+                evidence = index.evidence(replace(s, target=item_id, label=label or 0))
+                cands.append({"item_id": item_id, "label": label, "teacher": teacher,
+                              "evidence": evidence})
             user = ds.users.get(s.user_id)
             users.append({"user_id": s.user_id, "split": s.split, "key": s.key,
                           "demographics": user.demographics if user else "",
@@ -149,8 +156,10 @@ def main(argv=None) -> None:
                           "history": [[h.item_id, int(h.liked)] for h in s.history],
                           "target": s.target, "label": s.label, "candidates": cands})
             referenced |= {h.item_id for h in s.history} | {c["item_id"] for c in cands}
-        pool["datasets"][name] = {"domain": ds.domain, "users": users}
-        all_items[name] = {i: short_item(ds.item(i)) for i in sorted(referenced, key=lambda x: (len(x), x))}
+        order = sorted(referenced, key=lambda x: (len(x), x))
+        pool["datasets"][name] = {"domain": ds.domain, "users": users,
+                                  "item_evidence": {i: index.item_evidence(i) for i in order}}
+        all_items[name] = {i: short_item(ds.item(i)) for i in order}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "pool.json").write_text(json.dumps(pool, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -152,3 +152,39 @@ def test_student_without_reasoning_trains_on_yes_no_only(tiny_model, data_dir,  
     meta = json.loads((run / "train_meta.json").read_text())
     assert meta["config"]["reasoning"] is False and meta["steps"] == 1
     assert (run / "adapter" / "adapter_model.safetensors").is_file()
+
+
+def test_answer_only_samples_add_labelled_prompts_without_rationales(tiny_model, data_dir,  # noqa: F811
+                                                                      tmp_path):
+    """The hybrid recipe's extra samples: other train-split users, the same (evidence) prompt,
+    the answer token as the only target; the teacher's rows keep their rationales."""
+    from transformers import AutoTokenizer
+
+    from reasoningrec.data import load_dataset
+    ds = load_dataset("ml1m", data_dir)
+    picked = [s for s in ds.splits["train"] if s.label == 1][:2] + \
+             [s for s in ds.splits["train"] if s.label == 0][:2]
+    teacher = tmp_path / "teacher.jsonl"
+    teacher.write_text("".join(json.dumps({"sample_id": s.sample_id, "label": s.label,
+                                           "rationale": "It fits the kind of films this user liked before."})
+                               + "\n" for s in picked))
+    cfg = load_config(None, {"model": str(tiny_model.hf_dir), "dataset": "ml1m",
+                             "data_dir": str(data_dir), "teacher_jsonl": str(teacher),
+                             "train_samples": "4", "answer_only_samples": "6", "val_samples": "4",
+                             "evidence": "true", "history_k": "5", "max_length": "512",
+                             "completion_tokens": "24"})
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model.hf_dir)
+    scorer = LLMScorer(sft.TokenizerBackend(tokenizer), "student",
+                       PromptOptions(history_k=5, evidence=True), max_new_tokens=24, context=512)
+    train, _ = sft.build_examples(cfg, ds, scorer, tokenizer)
+    assert len(train) == 10
+    answers = []
+    for example in train[4:]:
+        ids, labels = example["input_ids"], example["labels"]
+        target = [t for t, label in zip(ids, labels) if label != -100]
+        answers.append(tokenizer.decode(target))
+        assert example["answer_index"] == len(ids) - len(target)
+        assert "Community evidence" in tokenizer.decode(ids)
+    assert sorted(answers) == [" No"] * 3 + [" Yes"] * 3      # stratified, no end of turn
+    assert all("Reasoning:" in tokenizer.decode([t for t, lab in zip(e["input_ids"], e["labels"])
+                                                 if lab != -100]) for e in train[:4])

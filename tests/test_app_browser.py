@@ -73,6 +73,9 @@ def test_explain_a_pool_user_in_the_browser(page):
     assert page.locator("#rr-explanation .rr-explanation").inner_text().strip()
     assert page.locator("#rr-teacher .rr-teacher").is_visible()  # precomputed rationale
     assert page.locator("#rr-agree .rr-agree-yes, #rr-agree .rr-agree-no").count() == 1
+    evidence = page.locator("#rr-evidence #rr-evidence-table")  # beside the explanation
+    assert evidence.get_by_text("users who watched it", exact=True).is_visible()
+    assert evidence.get_by_text("matrix-factorisation P(like)").is_visible()
     REPORTS.mkdir(exist_ok=True)
     page.screenshot(path=str(REPORTS / "app_explain.png"), full_page=True)
 
@@ -119,4 +122,8 @@ def test_edit_the_history_then_run(page):
     run_and_wait(page)
     assert page.locator("#rr-teacher").get_by_text("no precomputed teacher rationale").is_visible()
     assert page.locator("#rr-student .rr-prediction").is_visible()
+    # the edited history keeps the item's figures and drops the user's (not recomputable here)
+    page.locator("#rr-evidence").get_by_text("not recomputed").wait_for(timeout=30_000)
+    assert page.locator("#rr-evidence").get_by_text("users who watched it", exact=True).is_visible()
+    assert page.locator("#rr-evidence").get_by_text("matrix-factorisation").count() == 0
     page.screenshot(path=str(REPORTS / "app_edited.png"), full_page=True)

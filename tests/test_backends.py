@@ -111,6 +111,20 @@ def test_p_yes_many_reuses_prefix_with_identical_scores(llama):
     assert llama.p_yes_many([]) == []
 
 
+def test_hf_p_yes_many_batches_left_padded_prompts_like_single_ones(tiny_model):  # noqa: F811
+    """Prompts of different lengths in one left-padded batch score as they do alone (the GPU
+    evaluation path), in the order given."""
+    from reasoningrec.models.hf import HFBackend
+    hf = HFBackend(str(tiny_model.hf_dir), batch_size=3)
+    prompts = [CHATML.format(q="Liked " + ", ".join(["Heat"] * n) + ". Candidate: Alien")
+               + "Prediction:" for n in (1, 7, 3, 12, 2)]
+    alone = [hf.p_yes(p).p_yes for p in prompts]
+    many = [s.p_yes for s in hf.p_yes_many(prompts)]
+    assert len(set(np.round(alone, 4))) > 1          # the prompts really score differently
+    assert np.max(np.abs(np.array(many) - alone)) < 1e-5
+    assert hf.p_yes_many([]) == []
+
+
 # -- errors ----------------------------------------------------------------------------------
 def test_spec_errors(tmp_path, tiny_model):  # noqa: F811
     with pytest.raises(ValueError, match="unknown model spec"):

@@ -211,3 +211,51 @@ def test_blend_stacks_on_valid_and_scores_test(ml1m):
     assert blend.weights["intercept"] == pytest.approx(0.0, abs=0.15)
     with pytest.raises(ValueError, match="probabilities"):
         blend.predict({"p": np.array([1.5])})
+
+
+def test_demo_pool_evidence_is_the_full_data_evidence(ml1m, fashion):
+    """The app's precomputed evidence (assets/demo_pool) equals EvidenceIndex on the real data;
+    an edited history keeps only the item's figures; items.json items carry raters/like share."""
+    from reasoningrec.demo_pool import DemoPool
+    pool = DemoPool.load()
+    for ds in (ml1m, fashion):
+        index = EvidenceIndex.fit(ds)
+        checked = 0
+        for user in pool.users[ds.name][:4]:
+            for cand in user.candidates:
+                # the label matters where the user rated the item: leave-one-out removes it
+                full = index.evidence(replace(user.sample, target=cand.item_id,
+                                              label=cand.label or 0))
+                shown = pool.evidence(ds.name, user.user_id, cand.item_id, history_edited=False)
+                assert shown.keys() == full.keys()
+                for key, value in full.items():
+                    assert shown[key] == pytest.approx(value, abs=1e-9), (ds.name, key)
+                item_only = pool.evidence(ds.name, user.user_id, cand.item_id, True)
+                assert item_only == {k: full[k] for k in ("item_raters", "item_liked_share")}
+                checked += 1
+        other = next(i for i in pool.datasets[ds.name].items
+                     if pool.users[ds.name][0].candidate(i) is None)
+        assert pool.evidence(ds.name, pool.users[ds.name][0].user_id, other, False) \
+            == index.item_evidence(other)
+        assert checked >= 8
+
+
+def test_the_hybrid_student_in_the_app_reads_the_pools_evidence():
+    """`app.py --model student-evidence`: the prompt carries the pool's figures, all of them
+    for the recorded history and the item's alone for an edited one."""
+    from reasoningrec.ui.service import AppService
+    from reasoningrec.ui.state import build_request
+    service = AppService.start(student="student-evidence", max_new_tokens=8)
+    assert "hybrid" in service.student_name and service.explainer.options.evidence
+    pool, scorer = service.pool, service.explainer.scorer()
+    user = pool.users["ml1m"][0]
+    req = build_request(pool, "ml1m", user.user_id)
+    text = scorer.render(req.ds, req.sample)[1]
+    assert f"P(like)={req.evidence['mf_p_like']:.2f}" in text
+    assert f"{req.evidence['item_raters']:,} users watched it" in text
+    history = [[h.item_id, h.liked] for h in user.sample.history][1:]
+    edited = build_request(pool, "ml1m", user.user_id, history=history)
+    text = scorer.render(edited.ds, edited.sample)[1]
+    assert "Community evidence" in text and "P(like)" not in text
+    assert f"{req.evidence['item_raters']:,} users watched it" in text
+    assert 0.0 <= service.explainer.predict(req.ds, req.sample).p_yes <= 1.0

@@ -38,6 +38,9 @@ class TrainConfig:
     only_verified: bool = _f(True, "drop rationales that self-verification rejected")
     # data
     train_samples: int = _f(64, "K training samples, stratified 50/50 by label (0: all rows)")
+    answer_only_samples: int = _f(0, "extra train-split samples (not among the teacher's), "
+                                     "stratified 50/50, trained on the answer token alone: "
+                                     "more labels for P(Yes) without more teacher calls")
     val_samples: int = _f(64, "fixed validation subset for AUC, stratified 50/50")
     val_split: str = _f("valid", "split the validation subset comes from")
     seed: int = _f(0, "seed for sampling, LoRA init and data order")

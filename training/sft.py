@@ -12,7 +12,9 @@ same template, options and history fitting), ending in "Prediction:", and the co
 " Yes\\nReasoning: ..." (prediction first) + end of turn. `--reasoning false` trains the
 "w/o reasoning" ablation: the student_direct prompt and the completion " Yes"/" No" alone
 (no teacher needed; a given teacher_jsonl still picks the same samples as the full
-student). Loss is on the completion only
+student). `answer_only_samples: N` adds N more train-split prompts trained on the answer token
+alone (the hybrid evidence student uses it: many labels, few teacher calls). Loss is on the
+completion only
 (prompt labels are -100): a transformers Trainer doing what TRL's SFTTrainer does with
 prompt-completion data, with fewer moving parts.
 
@@ -35,7 +37,7 @@ from pathlib import Path
 from reasoningrec.data import load_dataset
 from reasoningrec.data.sampling import stratified_sample
 from reasoningrec.models.base import answer_token_ids, score_from_vector
-from reasoningrec.models.hf import HFBackend
+from reasoningrec.models.hf import HFBackend, last_token_logprobs
 from reasoningrec.predict import LLMScorer, PromptOptions
 from reasoningrec.prompts import student_completion
 
@@ -128,9 +130,27 @@ def build_examples(cfg: TrainConfig, ds, scorer, tokenizer):
         train.append({"input_ids": prompt_ids + completion_ids,
                       "labels": [-100] * len(prompt_ids) + completion_ids,
                       "answer_index": len(prompt_ids)})  # where " Yes"/" No" sits
+    train += answer_only_examples(cfg, ds, scorer, tokenizer, exclude=set(rows))
     val = [{"input_ids": scorer.backend.tokenize(scorer.render(ds, s)[1]), "label": s.label}
            for s in stratified_sample(ds.splits[cfg.val_split], cfg.val_samples, cfg.seed)]
     return train, val
+
+
+def answer_only_examples(cfg: TrainConfig, ds, scorer, tokenizer, exclude: set) -> list[dict]:
+    """cfg.answer_only_samples more train-split prompts whose only target is " Yes"/" No"
+    (no end of turn: at inference the reasoning cue follows the answer)."""
+    if cfg.answer_only_samples <= 0:
+        return []
+    pool = [s for s in ds.splits["train"] if s.sample_id not in exclude]
+    out = []
+    for sample in stratified_sample(pool, cfg.answer_only_samples, cfg.seed + 1):
+        prompt_ids = scorer.backend.tokenize(scorer.render(ds, sample)[1])
+        answer_ids = tokenizer(student_completion(sample.label, None),
+                               add_special_tokens=False)["input_ids"]
+        out.append({"input_ids": prompt_ids + answer_ids,
+                    "labels": [-100] * len(prompt_ids) + answer_ids,
+                    "answer_index": len(prompt_ids)})
+    return out
 
 
 def collate(features, pad_id: int):
@@ -157,25 +177,12 @@ def roc_auc(labels, scores) -> float:
 
 
 def validation_p_yes(model, val, pad_id: int, answer_ids, batch_size: int) -> list[float]:
-    """P(Yes) at the last prompt token, left-padded batches, positions as if unpadded."""
-    import torch
-    was_training, scores = model.training, []
+    """P(Yes) at the last prompt token (reasoningrec.models.hf.last_token_logprobs)."""
+    was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
-    with torch.inference_mode():
-        for start in range(0, len(val), batch_size):
-            chunk = [v["input_ids"] for v in val[start:start + batch_size]]
-            width = max(map(len, chunk))
-            ids = torch.tensor([[pad_id] * (width - len(c)) + c for c in chunk], device=device)
-            mask = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in chunk],
-                                device=device)
-            positions = (mask.cumsum(-1) - 1).clamp(min=0)
-            logits = model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                           logits_to_keep=1).logits[:, -1].float()
-            for row in torch.log_softmax(logits, dim=-1).cpu():
-                scores.append(score_from_vector(row, answer_ids).p_yes)
+    rows = last_token_logprobs(model, [v["input_ids"] for v in val], pad_id, batch_size)
     model.train(was_training)
-    return scores
+    return [score_from_vector(row, answer_ids).p_yes for row in rows]
 
 
 def make_trainer_class():

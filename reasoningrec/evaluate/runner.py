@@ -26,7 +26,7 @@ from .metrics import compute_metrics, rounded
 from .plots import plot_calibration, plot_roc
 from .sampling import SEED, eval_samples
 
-BATCH = 256  # samples per predict_many call for vectorised (baseline) scorers
+BATCH = 256  # samples per predict_many call for vectorised scorers without an eval_batch
 
 
 def run_config(ds: Dataset, split: str, model: str, samples: list[Sample], limit: int | None,
@@ -59,8 +59,11 @@ def _is_vectorised(scorer: Scorer) -> bool:
 def _score(ds: Dataset, scorer: Scorer, todo: list[Sample], explain: bool):
     """Yield (sample, prediction, seconds) as soon as each is known."""
     if _is_vectorised(scorer) and not explain:
-        for start in range(0, len(todo), BATCH):
-            chunk = todo[start:start + BATCH]
+        # LLM scorers give their backend's batch (1 for llama.cpp: a row per sample is
+        # written as it comes, so an interrupted run loses at most one sample).
+        size = getattr(scorer, "eval_batch", BATCH)
+        for start in range(0, len(todo), size):
+            chunk = todo[start:start + size]
             t0 = time.perf_counter()
             preds = scorer.predict_many(ds, chunk)
             per_sample = (time.perf_counter() - t0) / len(chunk)

@@ -2,6 +2,7 @@
 
     backend = HFBackend("path/to/model", adapter="path/to/lora")   # CUDA when present
     backend.p_yes(prompt); "".join(backend.stream(prompt, max_tokens=64))
+    backend.p_yes_many(prompts)     # left-padded batches (batch_size): the GPU evaluation path
 
 Runs on CUDA (bfloat16) when torch sees a GPU, else CPU (float32, CPU_CORES threads).
 A `.gguf` file is dequantised by transformers (`gguf_file=`), which is slow but exact enough
@@ -19,9 +20,37 @@ from .base import (Backend, BackendError, Score, answer_token_ids, cut_at_stop,
 from .registry import resolve_local
 
 
+def last_token_logprobs(model, id_lists: list[list[int]], pad_id: int, batch_size: int):
+    """Log-softmax (float32, CPU) at the last token of each id list, in order. Batches are
+    left-padded with positions counted as if unpadded, so each row gets the numbers it would
+    get alone; lists are batched by length to keep padding small."""
+    import torch
+    order = sorted(range(len(id_lists)), key=lambda i: len(id_lists[i]))
+    out: list = [None] * len(id_lists)
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            picked = order[start:start + batch_size]
+            chunk = [id_lists[i] for i in picked]
+            width = max(map(len, chunk))
+            ids = torch.tensor([[pad_id] * (width - len(c)) + c for c in chunk], device=device)
+            mask = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in chunk],
+                                device=device)
+            positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            logits = model(input_ids=ids, attention_mask=mask, position_ids=positions,
+                           logits_to_keep=1).logits[:, -1].float()
+            for i, row in zip(picked, torch.log_softmax(logits, dim=-1).cpu()):
+                out[i] = row
+    return out
+
+
+_SHARED: dict = {}
+_SHARED_LOCK = threading.Lock()
+
+
 class HFBackend(Backend):
     def __init__(self, target: str, adapter: str | None = None, device: str | None = None,
-                 dtype: str | None = None):
+                 dtype: str | None = None, batch_size: int | None = None):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -47,9 +76,21 @@ class HFBackend(Backend):
             from peft import PeftModel
             model = PeftModel.from_pretrained(model, resolve_local(adapter, "PEFT adapter"))
         self.model = model.to(self.device).eval()
+        # Prompts scored together by p_yes_many (evaluation batches them on a GPU; on a CPU
+        # one at a time keeps a resumed evaluation's unit small).
+        self.batch_size = batch_size or (32 if self.device.startswith("cuda") else 1)
         self.name = f"hf:{target}" + (f"+{adapter}" if adapter else "")
         self.lock = threading.Lock()  # one forward/generate at a time on a model
         self.answer_ids = answer_token_ids(self.tokenize)
+
+    @classmethod
+    def shared(cls, target: str, adapter: str | None = None, **options) -> "HFBackend":
+        """The process-wide instance for this model, adapter and options."""
+        key = (str(target), str(adapter), tuple(sorted(options.items())))
+        with _SHARED_LOCK:
+            if key not in _SHARED:
+                _SHARED[key] = cls(target, adapter, **options)
+            return _SHARED[key]
 
     # -- text -------------------------------------------------------------------------------
     def tokenize(self, text: str) -> list[int]:
@@ -137,3 +178,11 @@ class HFBackend(Backend):
 
     def p_yes(self, prompt: str) -> Score:
         return score_from_vector(self.next_token_logprobs(prompt), self.answer_ids)
+
+    def p_yes_many(self, prompts: list[str]) -> list[Score]:
+        pad = self.tokenizer.pad_token_id
+        pad = self.tokenizer.eos_token_id if pad is None else pad
+        with self.lock:
+            rows = last_token_logprobs(self.model, [self.tokenize(p) for p in prompts], pad,
+                                       self.batch_size)
+        return [score_from_vector(row, self.answer_ids) for row in rows]

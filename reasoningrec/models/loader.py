@@ -7,6 +7,8 @@
     backend = load_backend("openai:http://localhost:8000/v1#Qwen/Qwen2.5-7B-Instruct")
 
 Backends are imported lazily, so naming an openai: model never imports torch or llama.cpp.
+llama.cpp and transformers models are loaded once per process and spec (`.shared`): a benchmark
+that scores many cells with one model loads it once.
 Options go to the backend's constructor (n_ctx=, device=, timeout=, max_concurrency=, ...).
 An unknown spec raises ValueError, a missing file ModelNotFound, an unreachable server (when
 check=True, the default) BackendError — each naming the spec, file or URL.
@@ -27,8 +29,8 @@ def _local_file(path: str, what: str) -> Path:
 
 
 def load_backend(spec: str, check: bool = True, **options) -> Backend:
-    """The backend a spec names. llama.cpp models are shared per process
-    (LlamaCppBackend.shared); check=False skips contacting an openai: server up front."""
+    """The backend a spec names. llama.cpp and transformers models are shared per process
+    (.shared); check=False skips contacting an openai: server up front."""
     parsed = parse_spec(spec)
     if parsed.kind == "llamacpp":
         from .llamacpp import LlamaCppBackend
@@ -37,7 +39,7 @@ def load_backend(spec: str, check: bool = True, **options) -> Backend:
         return LlamaCppBackend.shared(model, lora, **options)
     if parsed.kind == "hf":
         from .hf import HFBackend
-        return HFBackend(parsed.target, parsed.adapter, **options)
+        return HFBackend.shared(parsed.target, parsed.adapter, **options)
     if parsed.kind == "openai":
         from .openai import OpenAIBackend
         backend = OpenAIBackend(parsed.target, parsed.model, **options)

@@ -42,7 +42,7 @@ def api_endpoints(service: AppService) -> None:
                 "teacher": None if req.teacher is None else {
                     "model": req.teacher.model, "label": req.teacher.label,
                     "rationale": req.teacher.text},
-                "notes": req.notes}
+                "evidence": req.evidence, "notes": req.notes}
 
     def predict(dataset: str = "ml1m", user_id: str = "", candidate: str = "",
                 profile: str | None = None, history: str = "") -> dict:

@@ -168,6 +168,17 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
         yield done, bar, render.explanation(text.strip(), cited_spans(text.strip(), history_items)), \
             history_view({s[2] for s in spans}), skip, skip, skip
 
+    def evidence_view(draft, profile, candidate):
+        """The evidence panel for what is on the page (follows every edit, like the teacher)."""
+        if not draft:
+            return gr.skip()
+        try:
+            req = build_request(pool, draft["dataset"], draft["user_id"], profile,
+                                draft["history"], candidate)
+        except InputError:
+            return ""
+        return render.evidence_table(req.ds, req.evidence, req.history_edited)
+
     def live_teacher(draft, profile, candidate, student_label):
         teacher = service.teacher()
         try:
@@ -228,6 +239,7 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
                 gr.Markdown("### Student")
                 student_box = gr.HTML(elem_id="rr-student")
                 explanation_box = gr.HTML(elem_id="rr-explanation")
+                evidence_box = gr.HTML(elem_id="rr-evidence")
             with gr.Column(scale=4):
                 gr.Markdown("### Teacher")
                 agree_box = gr.HTML(elem_id="rr-agree")
@@ -238,16 +250,22 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
     hidden = {"api_visibility": "undocumented"}
     warm_args = dict(fn=warm, inputs=[draft, profile, candidate], outputs=[status],
                      show_progress="minimal", **MODEL_QUEUE, **hidden)
-    dataset.input(switch_dataset, [dataset], loaded, queue=False, **hidden).then(**warm_args)
-    user.input(load_user, [dataset, user], loaded, queue=False, **hidden).then(**warm_args)
-    reset.click(load_user, [dataset, user], loaded, queue=False, **hidden).then(**warm_args)
+    evidence_args = dict(fn=evidence_view, inputs=[draft, profile, candidate],
+                         outputs=[evidence_box], queue=False, **hidden)
+    dataset.input(switch_dataset, [dataset], loaded, queue=False, **hidden) \
+        .then(**evidence_args).then(**warm_args)
+    user.input(load_user, [dataset, user], loaded, queue=False, **hidden) \
+        .then(**evidence_args).then(**warm_args)
+    reset.click(load_user, [dataset, user], loaded, queue=False, **hidden) \
+        .then(**evidence_args).then(**warm_args)
     history_out = [draft, history_box, pick, status]
     toggle.click(lambda d, i: edit_history(d, "toggle", i), [draft, pick], history_out,
-                 queue=False, **hidden)
+                 queue=False, **hidden).then(**evidence_args)
     remove.click(lambda d, i: edit_history(d, "remove", i), [draft, pick], history_out,
-                 queue=False, **hidden)
+                 queue=False, **hidden).then(**evidence_args)
     add.click(lambda d, i, lk: edit_history(d, "add", item_id=i, liked=lk),
-              [draft, add_item, add_liked], history_out, queue=False, **hidden)
+              [draft, add_item, add_liked], history_out, queue=False, **hidden) \
+        .then(**evidence_args)
     candidate.input(candidate_changed, [draft, profile, candidate], [teacher_box], queue=False,
                     **hidden).then(**warm_args)
     run_btn.click(run, [draft, profile, candidate],
@@ -255,5 +273,7 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
                    student_label], **MODEL_QUEUE, **hidden) \
         .then(live_teacher, [draft, profile, candidate, student_label], [teacher_box, agree_box],
               concurrency_id="teacher", concurrency_limit=1, **hidden)
+    candidate.input(**evidence_args)
     # the page's first load shows the first pool user and warms its prompt
-    demo.load(lambda: load_user(first, None), None, loaded, queue=False, **hidden).then(**warm_args)
+    demo.load(lambda: load_user(first, None), None, loaded, queue=False, **hidden) \
+        .then(**evidence_args).then(**warm_args)

@@ -107,3 +107,21 @@ def agreement(student_label: int | None, teacher_label: int | None) -> str:
             f"✗ They disagree: student {word(student_label)}, teacher {word(teacher_label)}")
     return (f'<div class="rr-agree rr-agree-{"yes" if same else "no"}" style="font-weight:700;'
             f'color:{GREEN if same else RED}">{escape(text)}</div>')
+
+
+def evidence_table(ds: Dataset, evidence: dict | None, history_edited: bool) -> str:
+    """The collaborative evidence beside the explanation (training ratings only)."""
+    from ..evidence import evidence_rows
+    from ..prompts.text import wording
+    if not evidence:
+        return ('<div class="rr-evidence"><b>Evidence</b>: none stored for this candidate '
+                '(only the demo pool\'s items have it).</div>')
+    cell = 'style="padding:2px 6px"'
+    rows = "".join(f"<tr><td {cell}>{escape(k)}</td><td {cell}><b>{escape(v)}</b></td></tr>"
+                   for k, v in evidence_rows(evidence, wording(ds)))
+    note = ("Similar users and the MF estimate come from the recorded ratings: not recomputed "
+            "for an edited history." if history_edited else
+            "From training ratings only; this user's own rating of the item is left out.")
+    return (f'<div class="rr-evidence"><b>Evidence</b> (other users\' ratings)'
+            f'<table id="rr-evidence-table" style="font-size:0.9em">{rows}</table>'
+            f'<small style="color:#6b7280">{escape(note)}</small></div>')

@@ -2,6 +2,7 @@
 teacher. Built once per process (app.py) and handed to the tabs and the API.
 
     service = AppService.start()                   # default student, assets/demo_pool
+    AppService.start(student="student-evidence")   # the hybrid student (pool evidence in prompts)
     service.student_name, service.student_note     # what the UI says about the model
     for kind, value in service.explainer.stream(req.ds, req.sample, max_tokens=80): ...
 """
@@ -16,22 +17,28 @@ from ..demo_pool import POOL_DIR, DemoPool
 from ..live import LiveExplainer
 from ..models.loader import load_backend
 from ..predict import PromptOptions
-from ..scorers import STUDENT_DIR, student_options, student_spec
+from ..scorers import STUDENTS, student_options, student_spec
 
 log = logging.getLogger(__name__)
 
 
+NAMES = {"student": "ReasoningRec student (SmolLM2-135M + LoRA)",
+         "student-evidence": "ReasoningRec hybrid student (SmolLM2-135M + LoRA, reads "
+                             "collaborative evidence)"}
+
+
 def resolve_student(spec: str | None) -> tuple[str, str, str]:
-    """(model spec, short name, note for the UI). The shipped student when there is one,
-    else the base SmolLM2 (and the note says so)."""
-    if spec in (None, "", "student"):
+    """(model spec, short name, note for the UI). A shipped student (the default one when
+    `spec` is empty), else the base SmolLM2 (and the note says so)."""
+    name = spec or "student"
+    if name in STUDENTS:
         try:
-            return student_spec(), "ReasoningRec student (SmolLM2-135M + LoRA)", ""
+            return student_spec(name), NAMES[name], ""
         except FileNotFoundError:
             return ("smollm2", "SmolLM2-135M-Instruct (base)",
-                    f"No distilled student adapter is shipped yet ({STUDENT_DIR.name}/adapter.gguf "
-                    "is missing), so the student here is the untuned base SmolLM2-135M-Instruct: "
-                    "expect weak predictions and rambling explanations.")
+                    f"No distilled student adapter is shipped yet ({STUDENTS[name].name}/"
+                    "adapter.gguf is missing), so the student here is the untuned base "
+                    "SmolLM2-135M-Instruct: expect weak predictions and rambling explanations.")
     return spec, spec, ""
 
 
@@ -40,10 +47,13 @@ class AppService:
                  teacher: str | None = None):
         self.pool = pool
         self.student_spec, self.student_name, self.student_note = resolve_student(student)
-        options = PromptOptions(**student_options()) if student in (None, "", "student") \
-            else None  # the shipped student is served with the prompt options it learnt on
+        shipped = (student or "student") if (student or "student") in STUDENTS else None
+        # a shipped student is served with the prompt options it learnt on; one that reads
+        # evidence gets the pool's precomputed figures (the app has no training ratings)
+        options = PromptOptions(**student_options(shipped)) if shipped else None
         self.explainer = LiveExplainer(load_backend(self.student_spec), options=options,
-                                       max_new_tokens=max_new_tokens)
+                                       max_new_tokens=max_new_tokens,
+                                       evidence_source=pool.evidence_for)
         self.max_new_tokens = max_new_tokens
         self.teacher_spec = teacher
         self._teacher: LiveExplainer | None = None

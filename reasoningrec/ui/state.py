@@ -2,7 +2,7 @@
 
     req = build_request(pool, "ml1m", "1", profile=None, history=None, candidate="")   # as is
     req = build_request(pool, "ml1m", "1", profile="Loves noir.", history=[["1", True]])
-    req.ds, req.sample, req.edited, req.teacher, req.notes
+    req.ds, req.sample, req.edited, req.teacher, req.notes, req.evidence
 
 Every problem is an InputError whose message says what to change; the UI shows it and the
 API raises it as gr.Error. An edited input is a new Sample built from the pool user's data
@@ -36,6 +36,7 @@ class Request:
     history_edited: bool
     teacher: TeacherRationale | None   # precomputed, for unedited inputs only
     notes: list[str] = field(default_factory=list)
+    evidence: dict | None = None       # collaborative evidence (DemoPool.evidence)
 
     @property
     def edited(self) -> bool:
@@ -133,4 +134,5 @@ def build_request(pool: DemoPool, dataset: str, user_id: str, profile: str | Non
         sample = Sample(dataset, "demo", pu.user_id, entries, target, -1,
                         key=f"{pu.user_id}-edited" if edited else f"{pu.user_id}@{target}")
     teacher = None if edited else pool.teacher(dataset, pu.user_id, target)
-    return Request(pu, ds, sample, profile_edited, history_edited, teacher, notes)
+    evidence = pool.evidence(dataset, pu.user_id, target, history_edited)
+    return Request(pu, ds, sample, profile_edited, history_edited, teacher, notes, evidence)
