@@ -147,6 +147,17 @@ def markdown(table: dict, rows: list, args, specs: dict, teachers: dict, seconds
     return "\n".join(lines)
 
 
+def add_run_arguments(ap: argparse.ArgumentParser, out: Path) -> None:
+    """The flags every table script here shares: seed, datasets, where reports and the
+    markdown go, progress bars."""
+    ap.add_argument("--seed", type=int, default=42, help="sampling seed (the paper's: 42)")
+    ap.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS,
+                    help="datasets to run (the table keeps both columns)")
+    ap.add_argument("--reports-root", default="reports", help="where eval reports go")
+    ap.add_argument("--no-progress", action="store_true", help="no per-sample progress bars")
+    ap.add_argument("--out", default=str(out), help="markdown file to write")
+
+
 def plan(args, rows: list) -> list[tuple]:
     """(dataset, row, kind, spec, explain, limit) cells: an AUC cell per row at --limit and,
     for rows that explain, an explanation cell at --explain-limit with --explain-model (one
@@ -189,12 +200,7 @@ def main(argv=None) -> int:
                     help="consistency checker spec, or 'lexical' (default: smollm2)")
     ap.add_argument("--limit", type=int, default=None,
                     help="samples per dataset (default: the paper's 1,500 / 800)")
-    ap.add_argument("--seed", type=int, default=42, help="sampling seed (the paper's: 42)")
-    ap.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS,
-                    help="datasets to run (the table keeps both columns)")
-    ap.add_argument("--reports-root", default="reports", help="where eval reports go")
-    ap.add_argument("--no-progress", action="store_true", help="no per-sample progress bars")
-    ap.add_argument("--out", default=str(RESULTS), help="markdown file to write")
+    add_run_arguments(ap, RESULTS)
     args = ap.parse_args(argv)
     if args.explain_limit is not None and args.explain_limit < 1:
         ap.error("--explain-limit must be >= 1")

@@ -27,7 +27,8 @@ import sys
 import time
 from pathlib import Path
 
-from ablation_table import STUDENT_JSON, base_options, fmt, make_scorer
+from ablation_table import (DATASETS, STUDENT_JSON, add_run_arguments, base_options, fmt,
+                            make_scorer)
 
 from reasoningrec.blend import blend_with_baseline, report_p_yes
 from reasoningrec.data import load_dataset
@@ -36,7 +37,6 @@ from reasoningrec.evaluate.sampling import default_size
 from reasoningrec.scorers import load_scorer
 
 RESULTS = Path(__file__).resolve().parent / "results" / "evidence_table.md"
-DATASETS = ("ml1m", "fashion")
 BASELINES = ("mf", "lr")
 
 
@@ -139,12 +139,7 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=None,
                     help="samples per split and dataset (default: the paper's sizes; a smaller "
                          "n is for smoke tests)")
-    ap.add_argument("--seed", type=int, default=42, help="sampling seed (the paper's: 42)")
-    ap.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS,
-                    help="datasets to run")
-    ap.add_argument("--reports-root", default="reports", help="where eval reports go")
-    ap.add_argument("--no-progress", action="store_true", help="no per-sample progress bars")
-    ap.add_argument("--out", default=str(RESULTS), help="markdown file to write")
+    add_run_arguments(ap, RESULTS)
     args = ap.parse_args(argv)
     if args.explain_limit < 1:
         ap.error("--explain-limit must be >= 1")

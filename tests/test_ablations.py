@@ -188,3 +188,27 @@ def test_answer_only_samples_add_labelled_prompts_without_rationales(tiny_model,
     assert sorted(answers) == [" No"] * 3 + [" Yes"] * 3      # stratified, no end of turn
     assert all("Reasoning:" in tokenizer.decode([t for t, lab in zip(e["input_ids"], e["labels"])
                                                  if lab != -100]) for e in train[:4])
+
+
+def test_ablation_table_plans_rows_from_the_students_own_options():
+    """A student trained without descriptions gets "+ description" instead of a repeat of
+    "full"; AUC and explanation cells split when another model or n writes the rationales."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import ablation_table as table
+    rows = table.table_rows({"with_description": False})
+    assert [r[0] for r in rows][2].startswith("+ description") and len(rows) == 5
+    assert [r[0] for r in table.table_rows({})] == [r[0] for r in table.ROWS]
+    args = argparse.Namespace(datasets=["ml1m"], limit=None, explain_limit=None, no_explain=False,
+                              specs={"student": "s", "direct": "s", "zero-shot": "zero-shot:z",
+                                     "explain": "s"})
+    one = table.plan(args, rows)
+    assert [(c[2], c[4]) for c in one] == [("auc", True)] * 3 + [("auc", False)] * 2
+    args.specs["explain"], args.explain_limit = "llamacpp:x.gguf", 100
+    split = table.plan(args, rows)
+    assert [(c[2], c[3], c[5]) for c in split if c[2] == "explain"] == \
+        [("explain", "llamacpp:x.gguf", 100)] * 3
+    assert all(not c[4] for c in split if c[2] == "auc")
+    args.no_explain = True
+    assert all(c[2] == "auc" and not c[4] for c in table.plan(args, rows))
