@@ -129,3 +129,20 @@ def test_compute_metrics_counts_hard_labels_and_confusion():
 def test_bad_input_is_a_clear_error(labels, scores, message):
     with pytest.raises(ValueError, match=message):
         compute_metrics(labels, scores)
+
+
+def test_paired_auc_difference_bootstraps_the_gap():
+    from reasoningrec.evaluate.metrics import paired_auc_difference, roc_auc
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 300)
+    good = labels + rng.normal(0, 0.6, 300)         # informative
+    noise = rng.normal(0, 1, 300)                   # not
+    same = paired_auc_difference(labels, good, good, resamples=200)
+    assert same["difference"] == 0 and same["ci95"] == (0.0, 0.0)
+    assert same["share_a_not_better"] == 1.0
+    gap = paired_auc_difference(labels, good, noise, resamples=500)
+    assert gap["difference"] == pytest.approx(roc_auc(labels, good) - roc_auc(labels, noise))
+    assert 0 < gap["ci95"][0] < gap["difference"] < gap["ci95"][1]
+    assert gap["share_a_not_better"] == 0.0 and gap["resamples"] == 500
+    with pytest.raises(ValueError):
+        paired_auc_difference(labels, good, noise[:-1])

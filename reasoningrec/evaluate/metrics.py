@@ -2,6 +2,7 @@
 
     from reasoningrec.evaluate.metrics import compute_metrics, roc_auc
     compute_metrics(labels=[1, 0, 1], p_yes=[0.9, 0.2, 0.4])
+    paired_auc_difference(labels, p_model_a, p_model_b)   # paired bootstrap of the AUC gap
 
 Conventions (kept identical everywhere a number is reported):
 - AUC is the Mann-Whitney statistic with mid-ranks, so tied scores count one half: the same
@@ -67,6 +68,24 @@ def roc_auc(labels, scores) -> float:
         raise UndefinedMetric(f"AUC is undefined: all {len(y)} labels are {only}")
     rank_sum = midranks(p)[y == 1].sum()
     return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def paired_auc_difference(labels, a, b, resamples: int = 2000, seed: int = 0) -> dict:
+    """AUC(a) - AUC(b) on the same samples with a paired bootstrap (samples drawn with
+    replacement, both models scored on each draw; draws with one class skipped): the
+    difference, its 95% percentile interval and the share of draws with a <= b."""
+    y, sa = _arrays(labels, a)
+    _, sb = _arrays(labels, b)
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(resamples):
+        idx = rng.integers(0, len(y), len(y))
+        if 0 < y[idx].sum() < len(idx):
+            diffs.append(roc_auc(y[idx], sa[idx]) - roc_auc(y[idx], sb[idx]))
+    diffs = np.array(diffs)
+    return {"difference": roc_auc(y, sa) - roc_auc(y, sb),
+            "ci95": (float(np.percentile(diffs, 2.5)), float(np.percentile(diffs, 97.5))),
+            "share_a_not_better": float((diffs <= 0).mean()), "resamples": len(diffs)}
 
 
 def roc_curve(labels, scores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
