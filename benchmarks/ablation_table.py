@@ -18,8 +18,16 @@ Every cell is an ordinary `reasoningrec eval` report under --reports-root (defau
 the CLI's own folders, so earlier evals are reused): rerun the same command after an
 interruption and it resumes where it stopped. Cost on 2 CPU threads: a rationale row takes
 ~5-8 s a ML-1M sample and ~2-4 s a Fashion sample, a score-only row about half of that; the
-full table is a day of CPU. The markdown (default benchmarks/results/ablation_table.md) says
-the machine, date, models, checker and sample sizes.
+full table is a day of CPU. Split it instead: the AUC cells on a GPU, then the explanations
+on the CPU (the committed table was made so; about 2 minutes on one H200, 2 hours on 1 core):
+
+    python benchmarks/ablation_table.py --data-dir DATA --model hf:<smollm2.gguf>+assets/student/peft \
+        --zero-shot-model hf:<smollm2.gguf> --no-explain                 # GPU machine
+    python benchmarks/ablation_table.py --data-dir DATA --model hf:<smollm2.gguf>+assets/student/peft \
+        --zero-shot-model hf:<smollm2.gguf> --explain-model student --explain-limit 100  # CPU
+
+The markdown (default benchmarks/results/ablation_table.md) says the machine, date, models,
+checker and sample sizes.
 """
 from __future__ import annotations
 
@@ -123,7 +131,10 @@ def markdown(table: dict, rows: list, args, specs: dict, teachers: dict, seconds
              f"consistency checker `{args.checker}` (reasoningrec/evaluate/stance.py); teacher "
              f"rationales: {teachers or 'none'}",
              f"- every row starts from the student's own prompt options {args.base} "
-             f"({args.options_from})", f"- wall time of this invocation: {seconds:.0f} s", "",
+             f"({args.options_from})", f"- wall time of this invocation: {seconds:.0f} s",
+             *([f"- note: {args.note}"] if args.note else []),
+             "- each cell is its report folder's own numbers: a cell written elsewhere (e.g. on "
+             "a GPU with --no-explain) is read back, not rescored", "",
              "| row | ML-1M AUC | Fashion AUC | AUC on the explained samples ML-1M / Fashion | "
              "consistency ML-1M / Fashion | grounding ML-1M / Fashion | invented titles ML-1M "
              "/ Fashion | MiniLM cosine to teacher ML-1M / Fashion |",
@@ -200,6 +211,7 @@ def main(argv=None) -> int:
                     help="consistency checker spec, or 'lexical' (default: smollm2)")
     ap.add_argument("--limit", type=int, default=None,
                     help="samples per dataset (default: the paper's 1,500 / 800)")
+    ap.add_argument("--note", default="", help="a line for the markdown (where cells ran, ...)")
     add_run_arguments(ap, RESULTS)
     args = ap.parse_args(argv)
     if args.explain_limit is not None and args.explain_limit < 1:
