@@ -192,7 +192,10 @@ class LlamaCppBackend(Backend):
         prefix = min(common_prefix_length(all_tokens[0], t) for t in all_tokens)
         scores = []
         with self.lock:
-            if prefix >= 2 and self._cached_prefix(all_tokens[0]) < prefix:
+            # Only a prefix that several prompts share is worth evaluating on its own (for a
+            # single prompt it is the prompt: evaluated below, reusing the cache as p_yes does).
+            shared = len(all_tokens) > 1 and prefix >= 2
+            if shared and self._cached_prefix(all_tokens[0]) < prefix:
                 self._eval_last_logprobs(all_tokens[0][:prefix],
                                          self._cached_prefix(all_tokens[0]))
             for tokens in all_tokens:

@@ -47,10 +47,10 @@ class AppService:
                  teacher: str | None = None):
         self.pool = pool
         self.student_spec, self.student_name, self.student_note = resolve_student(student)
-        shipped = (student or "student") if (student or "student") in STUDENTS else None
+        name = student or "student"
         # a shipped student is served with the prompt options it learnt on; one that reads
         # evidence gets the pool's precomputed figures (the app has no training ratings)
-        options = PromptOptions(**student_options(shipped)) if shipped else None
+        options = PromptOptions(**student_options(name)) if name in STUDENTS else None
         self.explainer = LiveExplainer(load_backend(self.student_spec), options=options,
                                        max_new_tokens=max_new_tokens,
                                        evidence_source=pool.evidence_for)
