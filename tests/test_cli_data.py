@@ -92,3 +92,38 @@ def test_broken_dataset_exits_2_naming_file_and_line(tmp_path):
     line = _one_line_error(cli("data", "stats", "--dataset", "broken",
                                "--data-dir", str(tmp_path)))
     assert f"{folder / 'processed_item_information.json'}:3: invalid JSON" in line
+
+
+def test_stats_count_teacher_rationales_and_authors_runs(data_dir):
+    run = cli("data", "stats", "--dataset", "fashion", "--data-dir", str(data_dir), "--json")
+    assert run.returncode == 0, run.stderr
+    stats = json.loads(run.stdout)
+    assert stats["teacher"]["mixtral-8x7b"] == {"train": 896, "valid": 896, "test": 896}
+    assert stats["teacher"]["mixtral-8x7b-wo_desc"] == {"train": 904, "valid": 904, "test": 904}
+    assert len(stats["authors"]) == 6 and set(stats["authors"].values()) == {800}
+    assert stats["authors"]["llama2-7b-chat/sample64_valsample800_lr1e-4_valauc"] == 800
+    ml1m = json.loads(cli("data", "stats", "--dataset", "ml1m", "--data-dir", str(data_dir),
+                          "--json").stdout)
+    assert ml1m["teacher"] == {"mixtral-8x7b-wo_profile": {"test": 2400}}
+    assert ml1m["authors"] == {}
+
+
+def test_broken_teacher_file_exits_2_naming_file_and_line(data_dir, tmp_path):
+    source = data_dir / "reasoningrec" / "fashion"
+    folder = tmp_path / "reasoningrec" / "fashion"
+    folder.mkdir(parents=True)
+    for path in source.iterdir():
+        if path.name not in ("teacher", "authors_student"):
+            (folder / path.name).symlink_to(path)
+    teacher = folder / "teacher" / "mixtral-8x7b" / "train.jsonl"
+    teacher.parent.mkdir(parents=True)
+    wrong = 1 - _label(source, "0")
+    teacher.write_text(json.dumps({"user": "0", "label": wrong, "rationale": "x"}) + "\n")
+    line = _one_line_error(cli("data", "stats", "--dataset", "fashion",
+                               "--data-dir", str(tmp_path)))
+    assert f"{teacher}:1: user '0' has label" in line and "the train CSV says" in line
+
+
+def _label(folder: Path, user: str) -> int:
+    with open(folder / "ctr" / "train.csv", newline="") as f:
+        return next(int(r["rating"]) for r in csv.DictReader(f) if r["user"] == user)

@@ -5,16 +5,22 @@
     ml100k    TALLRec's ML-100K protocol (<data-dir>/movielens-100k/: RecBole or u.data files)
     <other>   any folder <data-dir>/reasoningrec/<name>/ in the paper's Amazon layout
               (fashion, beauty, ...)
+
+ml1m and the Amazon folders may also hold the paper's released teacher rationales and the
+authors' student outputs (teacher/, authors_student/): outputs.py attaches them as ds.teacher
+and ds.authors.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..config import resolve_data_dir
+from .outputs import AuthorsOutput, TeacherRationale, teacher_text_without_prediction
 from .schema import SPLITS, DataError, Dataset, HistoryEntry, Interaction, Item, Sample, User
 
-__all__ = ["SPLITS", "DataError", "Dataset", "HistoryEntry", "Interaction", "Item", "Sample",
-           "User", "load_dataset", "available_datasets"]
+__all__ = ["SPLITS", "AuthorsOutput", "DataError", "Dataset", "HistoryEntry", "Interaction",
+           "Item", "Sample", "TeacherRationale", "User", "available_datasets", "load_dataset",
+           "teacher_text_without_prediction"]
 
 _CACHE: dict[tuple[str, str], Dataset] = {}
 

@@ -9,6 +9,7 @@ Folder layout (all files required unless marked optional):
     user_profile_summary.json        {user_id: LLM-written profile} (only some users)
     ctr/{train,valid,test}.csv       user,history_item_id,history_rating,item_id,rating
     user_{train,valid,test}.json     optional {user_id: history + target ids}; checked if present
+    teacher/, authors_student/       optional: the paper's released outputs (outputs.py)
 
 Labels come from the ctr files. Dirty text is repaired by data/clean.py; every repair or skip
 is counted in Dataset.report, which `reasoningrec data stats` prints.
@@ -19,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from .clean import clean_field, clean_title
+from .outputs import attach_outputs
 from .readers import (parse_float, parse_id_list, parse_int, read_csv_rows, read_json,
                       read_text, require_file)
 from .schema import SPLITS, DataError, Dataset, HistoryEntry, Interaction, Item, Sample, User
@@ -44,9 +46,10 @@ def load_amazon(folder: str | Path, name: str) -> Dataset:
     profiles = load_profiles(folder / PROFILE_FILE, user_ids, report)
     users = {u: User(id=u, profile=profiles.get(u)) for u in sorted(user_ids, key=_natural)}
     titles_cleaned = report.pop("titles_cleaned")
-    return Dataset(name=name, domain="product", items=items, users=users, splits=splits,
-                   interactions=interactions,
-                   report={"titles_cleaned": titles_cleaned, **dict(sorted(report.items()))})
+    ds = Dataset(name=name, domain="product", items=items, users=users, splits=splits,
+                 interactions=interactions,
+                 report={"titles_cleaned": titles_cleaned, **dict(sorted(report.items()))})
+    return attach_outputs(ds, folder)
 
 
 def load_items(path: Path, report: Counter) -> dict[str, Item]:

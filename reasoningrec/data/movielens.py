@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .outputs import attach_outputs
 from .readers import gc_paused, parse_id_list, parse_int, read_csv_rows, read_dat, read_text
 from .schema import SPLITS, DataError, Dataset, HistoryEntry, Interaction, Item, Sample, User
 
@@ -176,7 +177,8 @@ def load_ml1m(root: Path) -> Dataset:
     ratings = [root / "movielens-1m" / n for n in ("ratings.dat", "ratings_no_timestamp.dat")]
     found = [p for p in ratings if p.is_file()]
     interactions = read_ml1m_ratings(found[0], items) if found else []
-    return Dataset("ml1m", "movie", items, users, splits, interactions, report)
+    return attach_outputs(Dataset("ml1m", "movie", items, users, splits, interactions, report),
+                          folder)
 
 
 # ---- ML-100K (TALLRec protocol) ----------------------------------------------------------

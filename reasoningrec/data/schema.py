@@ -7,6 +7,10 @@ ratings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # outputs.py imports this module
+    from .outputs import AuthorsOutput, TeacherRationale
 
 SPLITS = ("train", "valid", "test")
 
@@ -83,6 +87,11 @@ class Interaction:
     timestamp: int | None = None
 
 
+def _run_table():
+    from .outputs import RunTable
+    return RunTable()
+
+
 @dataclass
 class Dataset:
     name: str
@@ -93,6 +102,36 @@ class Dataset:
     interactions: list[Interaction] = field(default_factory=list)
     # What the loader skipped or repaired on purpose, e.g. {"titles_cleaned": 14}.
     report: dict[str, int] = field(default_factory=dict)
+    # The paper's released outputs (data/outputs.py attach_outputs): variant -> split -> key ->
+    # TeacherRationale, and "<model>/<run>" (bare run names resolve too) -> key -> AuthorsOutput
+    teacher: dict[str, dict[str, dict[str, "TeacherRationale"]]] = field(default_factory=dict)
+    authors: dict[str, dict[str, "AuthorsOutput"]] = field(default_factory=lambda: _run_table())
+
+    @property
+    def main_teacher(self) -> str | None:
+        """"mixtral-8x7b" when present, else the first variant in sorted order, else None."""
+        from .outputs import MAIN_TEACHER
+        if MAIN_TEACHER in self.teacher:
+            return MAIN_TEACHER
+        return min(self.teacher) if self.teacher else None
+
+    def teacher_rationale(self, sample: Sample, variant: str | None = None
+                          ) -> "TeacherRationale | None":
+        """The teacher's rationale for `sample` (variant None: the main teacher); None when there
+        is none. An unknown variant is a KeyError listing the variants."""
+        variant = variant or self.main_teacher
+        if variant is None:
+            return None
+        if variant not in self.teacher:
+            raise KeyError(f"no teacher variant {variant!r} in {self.name}; variants: "
+                           f"{', '.join(sorted(self.teacher)) or 'none'}")
+        return self.teacher[variant].get(sample.split, {}).get(sample.key or sample.user_id)
+
+    def authors_output(self, run: str, sample: Sample) -> "AuthorsOutput | None":
+        """The authors' student's row for `sample` in `run` ("<model>/<run>" or the bare run
+        name); None when the sample is not in their draw. An unknown run is a KeyError."""
+        rows = self.authors[run]  # a RunTable: its KeyError lists the runs
+        return rows.get(sample.key or sample.user_id) if sample.split == "test" else None
 
     def sample(self, split: str, key: str) -> Sample:
         """The sample of `split` whose key (usually the user id) is `key`; KeyError names both."""
@@ -121,4 +160,7 @@ class Dataset:
                 for s, v in self.splits.items()
             },
             "skipped": dict(self.report),
+            "teacher": {variant: {split: len(rows) for split, rows in splits.items()}
+                        for variant, splits in self.teacher.items()},
+            "authors": {run: len(rows) for run, rows in self.authors.items()},
         }
