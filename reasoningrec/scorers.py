@@ -1,41 +1,94 @@
 """`--model` names → scorers. The one place that knows every kind of model.
 
     popularity | mf | sasrec | lr         classic baselines (reasoningrec/baselines/)
+    like-share                            share of liked items in the history the prompt shows
     zero-shot:<llm spec>                  P(Yes) with the zero-shot prompt
     tallrec:<llm spec>                    P(Yes) with TALLRec's prompt
-    student                               the shipped distilled student (assets/student/)
-    student-evidence                      the hybrid student reading collaborative evidence
-                                          (assets/student_evidence/)
+    authors:[<model>/]<run>               the paper's own student, replayed from its released
+                                          outputs (authors_scorer.py; --sample paper)
+    student, student-evidence, ...        a shipped distilled student: every assets/<dir>/ with a
+                                          student.json, named by its "name" field, else by the
+                                          folder name with "_" -> "-" (assets/student,
+                                          assets/student_evidence: the hybrid one reading
+                                          collaborative evidence)
     <llm spec>                            llamacpp:/hf:/openai:/smollm2 with the student prompt
 """
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from .config import ASSETS_DIR
 from .data.schema import Dataset
 from .scoring import Scorer
 
-BASELINES = ("popularity", "mf", "sasrec", "lr")
+BASELINES = ("popularity", "mf", "sasrec", "lr", "like-share")
 STUDENT_DIR = ASSETS_DIR / "student"
-# Shipped students by short name: the paper's text-only student and the hybrid one that reads
-# collaborative evidence (issue #8; training/recipes/smollm2-135m-gpu-ml1m-evidence.yaml).
-STUDENTS = {"student": STUDENT_DIR, "student-evidence": ASSETS_DIR / "student_evidence"}
+DEFAULT_STUDENT = "student"
+
+
+def _read_meta(folder: Path) -> dict:
+    meta = folder / "student.json"
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"{meta}: unreadable student card ({err})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{meta}: expected a JSON object")
+    return data
+
+
+def discover_students(assets: Path = ASSETS_DIR) -> dict[str, Path]:
+    """Short name -> folder of every shipped student (assets/*/student.json), sorted by name.
+    Two folders claiming one name is an error; an unreadable card keeps the folder's name
+    (using that student then says what is wrong with it)."""
+    found: dict[str, Path] = {}
+    for meta in sorted(assets.glob("*/student.json")):
+        folder = meta.parent
+        try:
+            name = _read_meta(folder).get("name")
+        except ValueError:
+            name = None
+        name = str(name or folder.name.replace("_", "-"))
+        if name in found:
+            raise ValueError(f"two shipped students are named {name!r}: {found[name]} and "
+                             f"{folder}; set a distinct \"name\" in one student.json")
+        found[name] = folder
+    return dict(sorted(found.items()))
+
+
+# Shipped students by short name (read once at import: the assets do not change at run time).
+STUDENTS = discover_students()
+
+
+def default_student(dataset: str, students: dict[str, Path] | None = None) -> str:
+    """The short name of the shipped student whose student.json lists `dataset` in
+    "default_for" (the first by name if several do), else "student". `students`: another
+    discover_students() result (default: the shipped ones)."""
+    for name, folder in (STUDENTS if students is None else students).items():
+        try:
+            default_for = _read_meta(folder).get("default_for") or []
+        except ValueError:
+            continue  # a broken card is nobody's default; using it by name says why
+        if isinstance(default_for, str):
+            default_for = [default_for]
+        if dataset in default_for:
+            return name
+    return DEFAULT_STUDENT
 
 
 def _student_dir(name: str):
     if name not in STUDENTS:
-        raise ValueError(f"unknown shipped student {name!r}: {', '.join(STUDENTS)}")
+        raise ValueError(f"unknown shipped student {name!r}: {', '.join(STUDENTS) or 'none'}")
     return STUDENTS[name]
 
 
 def student_options(name: str = "student") -> dict:
     """The prompt options a shipped student was trained with (assets/<dir>/student.json):
     serving it with other options (more history, descriptions) shows it prompts it never saw."""
-    meta = _student_dir(name) / "student.json"
-    if not meta.is_file():
+    if not (_student_dir(name) / "student.json").is_file():
         return {}
-    return dict(json.loads(meta.read_text(encoding="utf-8")).get("prompt_options", {}))
+    return dict(_read_meta(_student_dir(name)).get("prompt_options", {}))
 
 
 def student_spec(name: str = "student") -> str:
@@ -50,11 +103,21 @@ def student_spec(name: str = "student") -> str:
 
 def load_scorer(spec: str, ds: Dataset, **options) -> Scorer:
     """A fitted scorer for `spec` on `ds`. `options` are PromptOptions fields
-    (with_profile, with_description, history_k, history_mode) for LLM scorers."""
+    (with_profile, with_description, history_k, history_mode) for LLM scorers; like-share
+    reads history_k (the most recent K, as the prompt shows them)."""
     spec = spec.strip()
+    if spec == "like-share":
+        from . import baselines
+        if options.get("history_k") and options.get("history_mode", "recent") != "recent":
+            raise ValueError("like-share counts the most recent --history-k items; "
+                             "--history relevant is for LLM prompts")
+        return baselines.make(spec, history_k=options.get("history_k")).fit(ds)
     if spec in BASELINES:
         from . import baselines
         return baselines.make(spec).fit(ds)
+    if spec.startswith("authors:"):
+        from .authors_scorer import AuthorsScorer
+        return AuthorsScorer(ds, spec[len("authors:"):].strip())
     from .models.loader import load_backend
     from .predict import LLMScorer, PromptOptions
     template = "student"

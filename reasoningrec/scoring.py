@@ -50,3 +50,7 @@ class Scorer:
     def predict_many(self, ds: Dataset, samples: list[Sample]) -> list[Prediction]:
         """Scores only (no rationales); baselines override this with a vectorised version."""
         return [self.predict(ds, s) for s in samples]
+
+    def check_samples(self, ds: Dataset, samples: list[Sample]) -> None:
+        """Raise ValueError before any scoring when this scorer cannot score `samples` (the
+        harness calls it first, so a run fails at once, not after its first rows)."""

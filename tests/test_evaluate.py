@@ -280,3 +280,92 @@ def test_cli_popularity_on_real_data(data_dir, tmp_path):
     assert out["auc"] == pytest.approx(roc_auc_score([r["label"] for r in rows],
                                                      [r["p_yes"] for r in rows]), abs=1e-6)
     assert (tmp_path / "roc.png").read_bytes()[:8] == PNG_MAGIC
+
+
+# ---- --sample paper and the authors' student replayed ------------------------------------------
+K64 = "sample64_valsample800_lr1e-4_valauc"
+K256 = "sample256_valsample800_lr1e-4_valauc"
+
+
+def test_paper_sample_is_the_authors_draw_and_that_draw_is_seeded(fashion, ml1m):
+    paper = eval_samples(fashion, "test", sample="paper")
+    assert len(paper) == 800
+    assert [s.user_id for s in paper] == list(fashion.authors[K64])  # their users, their order
+    # The finding it rests on: seed 42 over the test samples that have a Mixtral rationale.
+    covered = [s for s in fashion.splits["test"] if fashion.teacher_rationale(s) is not None]
+    assert len(covered) == 896
+    assert paper == random.Random(42).sample(covered, 800)
+    assert paper != eval_samples(fashion, "test")  # not the seeded draw over all 1,273
+    assert eval_samples(fashion, "test", limit=40, sample="paper") == paper[:40]
+    # No authors' outputs (ML-1M) or not the test split: the seeded draw.
+    assert eval_samples(ml1m, "test", sample="paper") == eval_samples(ml1m, "test")
+    assert eval_samples(fashion, "valid", sample="paper") == eval_samples(fashion, "valid")
+    with pytest.raises(ValueError, match="--seed 7 does not apply"):
+        eval_samples(fashion, "test", seed=7, sample="paper")
+    with pytest.raises(ValueError, match="unknown sample 'authors'"):
+        eval_samples(fashion, "test", sample="authors")
+
+
+def test_report_says_which_sample_and_keeps_paper_runs_apart(fashion, like_rate, tmp_path):
+    paper = run_eval(fashion, like_rate, model="item-like-rate", reports_root=tmp_path,
+                     progress=False, sample="paper")
+    assert paper["sample"]["name"] == "paper" and paper["sample"]["n"] == paper["n"] == 800
+    assert Path(paper["report_dir"]) == tmp_path / "fashion-test-item-like-rate-n800-paper"
+    seeded = run_eval(fashion, like_rate, model="item-like-rate", reports_root=tmp_path,
+                      progress=False)
+    assert seeded["sample"]["name"] == "seeded" and seeded["report_dir"] != paper["report_dir"]
+    assert seeded["auc"] != paper["auc"]
+    stored = json.loads((Path(paper["report_dir"]) / "metrics.json").read_text())
+    assert stored["sample"]["name"] == "paper"
+    assert json.loads((Path(paper["report_dir"]) / "config.json").read_text())["sample"] == "paper"
+    # one folder, the other sample: refused rather than mixed
+    with pytest.raises(ValueError, match="sample: stored 'paper', now 'seeded'"):
+        run_eval(fashion, like_rate, model="item-like-rate", report_dir=paper["report_dir"],
+                 progress=False, limit=800)
+
+
+def test_ml1m_paper_sample_says_it_is_the_seeded_draw(ml1m, tmp_path):
+    from reasoningrec.scorers import load_scorer
+    result = run_eval(ml1m, load_scorer("like-share", ml1m), model="like-share", progress=False,
+                      reports_root=tmp_path, sample="paper")
+    assert result["sample"]["name"] == "seeded" and result["sample"]["requested"] == "paper"
+    assert result["n"] == 1500 and "no authors' outputs" in result["sample"]["how"]
+
+
+@pytest.mark.parametrize("run, auc", [(K64, 0.6554), (f"llama2-7b-chat/{K256}", 0.7356)])
+def test_cli_authors_replay_reproduces_their_auc(data_dir, tmp_path, run, auc):
+    run_ = subprocess.run([sys.executable, "-m", "reasoningrec", "eval", "--dataset", "fashion",
+                           "--data-dir", str(data_dir), "--model", f"authors:{run}", "--sample",
+                           "paper", "--report-dir", str(tmp_path), "--json", "--no-progress"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run_.returncode == 0, run_.stderr
+    out = json.loads(run_.stdout)
+    assert round(out["auc"], 4) == auc and out["n"] == 800
+    assert out["sample"] == {**out["sample"], "name": "paper", "n": 800}
+    rows = read_rows(tmp_path)
+    assert all(r["rationale"] and not r["rationale"].lower().startswith("prediction")
+               for r in rows)
+
+
+def test_authors_scorer_refuses_samples_outside_their_draw(fashion, tmp_path):
+    from reasoningrec.scorers import load_scorer
+    scorer = load_scorer(f"authors:{K64}", fashion)
+    assert scorer.name == f"authors:llama2-7b-chat/{K64}" and scorer.writes_rationale
+    sample = eval_samples(fashion, "test", sample="paper")[0]
+    row = fashion.authors_output(K64, sample)
+    pred = scorer.predict(fashion, sample, explain=True)
+    assert pred.p_yes == row.p_yes and pred.rationale in row.explanation
+    with pytest.raises(ValueError, match="outside their draw .* --sample paper"):
+        run_eval(fashion, scorer, model=f"authors:{K64}", reports_root=tmp_path, progress=False)
+    assert not any(tmp_path.iterdir())  # refused before a report folder was made
+    with pytest.raises(ValueError, match="outside their draw"):
+        scorer.predict(fashion, fashion.splits["valid"][0])
+    with pytest.raises(ValueError, match="no authors' run 'sample64'"):
+        load_scorer("authors:sample64", fashion)
+
+
+def test_cli_authors_on_a_dataset_without_outputs_exits_2(data_dir, tmp_path, capsys):
+    argv = ["eval", "--dataset", "ml1m", "--data-dir", str(data_dir), "--model",
+            f"authors:{K64}", "--sample", "paper", "--report-dir", str(tmp_path)]
+    assert main(argv) == 2
+    assert "ml1m has no authors' outputs" in capsys.readouterr().err

@@ -2,8 +2,13 @@
 
     reasoningrec eval --dataset ml1m --data-dir ../shared/data --split test --model popularity --json
     reasoningrec eval --dataset fashion --model student --limit 50 --explanations
+    reasoningrec eval --dataset fashion --sample paper --model authors:sample64_valsample800_lr1e-4_valauc
 
-Prints {"dataset", "split", "model", "n", "auc", "accuracy", "f1", "logloss", "ece", "seconds",
+--sample seeded (the default) scores the paper's seeded draw of the split; --sample paper the
+authors' own test users where their outputs are released (Fashion: 800), else the same seeded
+draw; "sample" in the output says which was used and its n.
+
+Prints {"dataset", "split", "model", "sample", "n", "auc", "accuracy", "f1", "logloss", "ece", "seconds",
 ...}; the report folder (default reports/<dataset>-<split>-<model>-n<N>/) holds
 predictions.jsonl, metrics.json, roc.png and calibration.png. Re-running an interrupted
 command resumes from predictions.jsonl. --explanations adds explanations.jsonl (per sample:
@@ -20,9 +25,14 @@ def register(sub) -> None:
     p = sub.add_parser("eval", help="evaluate a model: AUC and friends, per-sample report, plots")
     add_dataset_args(p, split=True)
     p.add_argument("--model", default="student",
-                   help="model spec: popularity, mf, sasrec, lr, student, smollm2, "
+                   help="model spec: popularity, mf, sasrec, lr, like-share, student, smollm2, "
+                        "authors:<run> (the paper's student, replayed; with --sample paper), "
                         "zero-shot:<spec>, tallrec:<spec>, llamacpp:..., hf:..., openai:...#... "
                         "(default: student)")
+    p.add_argument("--sample", default="seeded", choices=["seeded", "paper"],
+                   help="which samples: seeded = the paper's seed-42 draw (default); paper = the "
+                        "authors' own test users where their outputs are released (Fashion's "
+                        "800), else the seeded draw")
     p.add_argument("--limit", type=int, default=None,
                    help="score N samples drawn with --seed (default: the paper's 1,500 ML-1M / "
                         "800 Fashion / 600 Beauty for valid and test; else the whole split)")
@@ -67,7 +77,8 @@ def run(args) -> dict:
                         seed=args.seed, report_dir=args.report_dir, overwrite=args.overwrite,
                         explain=args.explanations, prompt=options,
                         progress=not args.no_progress, checker=args.checker,
-                        checker_mode=args.checker_mode, teacher_jsonl=args.teacher_jsonl)
+                        checker_mode=args.checker_mode, teacher_jsonl=args.teacher_jsonl,
+                        sample=args.sample)
     except KeyboardInterrupt:
         raise RuntimeError("interrupted; the rows scored so far are saved; run the same "
                            "command again to resume") from None

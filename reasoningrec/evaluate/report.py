@@ -1,7 +1,8 @@
 """The report folder of one evaluation run, and resuming it.
 
     reports/<dataset>-<split>-<model-slug>-n<N>/
-        config.json        what was run (dataset, split, model, limit, n, seed, prompt options)
+        config.json        what was run (dataset, split, model, limit, n, seed, sample, prompt
+                           options)
         predictions.jsonl  one row per sample, keyed by sample_id, in scoring order
         metrics.json       the numbers (written when every sample is scored)
         roc.png, calibration.png   (plots.py)
@@ -30,7 +31,8 @@ PLOTS = ("roc.png", "calibration.png")
 EXPLANATIONS = "explanations.jsonl"  # written by explanations.py
 FSYNC_EVERY = 16
 # Config keys that must match for a run to resume (the rest is informational).
-RUN_KEYS = ("dataset", "split", "model", "limit", "n", "seed", "explanations", "prompt")
+RUN_KEYS = ("dataset", "split", "model", "limit", "n", "seed", "explanations", "prompt",
+            "sample")
 
 
 def model_slug(spec: str, max_len: int = 48) -> str:
@@ -43,8 +45,11 @@ def model_slug(spec: str, max_len: int = 48) -> str:
 
 
 def default_report_dir(config: dict, root: str | Path = "reports") -> Path:
-    """reports/<dataset>-<split>-<model-slug>-n<N>, with suffixes for non-default options."""
+    """reports/<dataset>-<split>-<model-slug>-n<N>[-paper], with suffixes for non-default
+    options."""
     parts = [config["dataset"], config["split"], model_slug(config["model"]), f"n{config['n']}"]
+    if config.get("sample", "seeded") != "seeded":
+        parts.append(config["sample"])
     prompt = config.get("prompt") or {}
     if prompt.get("with_profile") is False:
         parts.append("noprofile")
@@ -67,7 +72,10 @@ def default_report_dir(config: dict, root: str | Path = "reports") -> Path:
 
 def _comparable(key: str, value):
     """A config value as resuming compares it: prompt options at their default are left out,
-    so a report written before an option existed still resumes."""
+    and a missing sample is the seeded one, so a report written before an option existed
+    still resumes."""
+    if key == "sample":
+        return value or "seeded"
     if key != "prompt" or not isinstance(value, dict):
         return value
     from ..predict import PromptOptions

@@ -24,17 +24,18 @@ from ..scoring import Prediction, Scorer
 from . import report
 from .metrics import compute_metrics, rounded
 from .plots import plot_calibration, plot_roc
-from .sampling import SEED, eval_samples
+from .sampling import SEED, describe_sample, eval_samples, sample_name
 
 BATCH = 256  # samples per predict_many call for vectorised scorers without an eval_batch
 
 
 def run_config(ds: Dataset, split: str, model: str, samples: list[Sample], limit: int | None,
-               seed: int, explain: bool, prompt: dict | None) -> dict:
+               seed: int, explain: bool, prompt: dict | None, sample: str = "seeded") -> dict:
+    """What config.json records; `sample` is what was asked for (seeded | paper)."""
     return {"dataset": ds.name, "split": split, "model": model, "limit": limit,
             "n": len(samples), "seed": seed, "explanations": explain, "prompt": prompt or {},
-            "sampler": "the first n of random.Random(seed).sample(split in file order, paper size), "
-                       "as the paper",
+            "sample": sample_name(ds, split, sample),
+            "sampler": describe_sample(ds, split, sample, seed),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
@@ -83,15 +84,18 @@ def run_eval(ds: Dataset, scorer: Scorer, *, split: str = "test", model: str | N
              reports_root: str | Path = "reports", overwrite: bool = False,
              explain: bool = False, prompt: dict | None = None, progress: bool = True,
              checker: str = "smollm2", checker_mode: str = "auto",
-             teacher_jsonl: str | Path | None = None) -> dict:
+             teacher_jsonl: str | Path | None = None, sample: str = "seeded") -> dict:
     """Evaluate `scorer` on the (sub)sampled `split` of `ds`; returns the summary dict that
-    `reasoningrec eval --json` prints. `model` is the spec recorded in the report. With
-    `explain`, rationales are also judged (explanations.py: `checker` spec and mode, the
-    teacher JSONL for similarity) into explanations.jsonl and result["explanations"]."""
+    `reasoningrec eval --json` prints. `model` is the spec recorded in the report; `sample`
+    "seeded" (the paper's seeded draw) or "paper" (the authors' own users where released,
+    sampling.py). With `explain`, rationales are also judged (explanations.py: `checker` spec
+    and mode, the teacher JSONL for similarity) into explanations.jsonl and
+    result["explanations"]."""
     wall_start = time.perf_counter()
     model = model or getattr(scorer, "name", type(scorer).__name__)
-    samples = eval_samples(ds, split, limit, seed)
-    config = run_config(ds, split, model, samples, limit, seed, explain, prompt)
+    samples = eval_samples(ds, split, limit, seed, sample)
+    scorer.check_samples(ds, samples)  # e.g. replayed outputs that do not cover the draw
+    config = run_config(ds, split, model, samples, limit, seed, explain, prompt, sample)
     folder = Path(report_dir) if report_dir else report.default_report_dir(config, reports_root)
     report.prepare(folder, config, overwrite)
 
@@ -106,10 +110,10 @@ def run_eval(ds: Dataset, scorer: Scorer, *, split: str = "test", model: str | N
                file=sys.stderr, disable=not progress, dynamic_ncols=True)
     try:
         with report.PredictionLog(folder) as log:
-            for sample, pred, seconds in _score(ds, scorer, todo, explain):
-                row = _row(sample, pred, seconds, model)
+            for scored, pred, seconds in _score(ds, scorer, todo, explain):
+                row = _row(scored, pred, seconds, model)
                 log.append(row)
-                rows[sample.sample_id] = row
+                rows[scored.sample_id] = row
                 bar.update(1)
     finally:
         bar.close()
@@ -122,7 +126,10 @@ def run_eval(ds: Dataset, scorer: Scorer, *, split: str = "test", model: str | N
     plot_roc(labels, p_yes, folder / "roc.png", title=title)
     plot_calibration(labels, p_yes, folder / "calibration.png", title=title, ece=metrics["ece"])
 
-    result = {"dataset": ds.name, "split": split, "model": model, **rounded(metrics),
+    result = {"dataset": ds.name, "split": split, "model": model,
+              "sample": {"name": config["sample"], "requested": sample, "n": len(samples),
+                         "how": config["sampler"]},
+              **rounded(metrics),
               # model time summed over every row, so resumed runs add up
               "seconds": round(sum(r["seconds"] for r in ordered), 3),
               "wall_seconds": round(time.perf_counter() - wall_start, 3),
