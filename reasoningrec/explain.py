@@ -6,10 +6,13 @@
     TitleIndex(ds.items.values()).spans(text)   # the whole catalogue: [(start, end, [ids])]
 
 A title is matched case-insensitively, on word boundaries, ignoring punctuation, in several
-spellings: as written; without a trailing "(...)" (alternate titles); with MovieLens's moved
+spellings: as written; without a trailing "(...)" (alternate titles) or without every "(...)"
+(Amazon's "QIYUN.Z (TM) Tribal ..." is written "QIYUN.Z Tribal ..."); with MovieLens's moved
 article put back ("American President, The" -> "The American President"); and, for long
 product titles (Amazon titles run to 15+ words), their first LONG_TITLE_WORDS words. Names
-shorter than MIN_CHARS characters are skipped: "Up" or "Heat" would match ordinary words.
+shorter than MIN_CHARS characters are skipped: "Up" or "Heat" would match ordinary words. A
+match may not run across a sentence end ("... and The Postman. The user ..." is not "Postman,
+The") unless the title itself has one inside ("L.A. Confidential", "Tora! Tora! Tora!").
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ MIN_CHARS = 5
 LONG_TITLE_WORDS = 5
 _ARTICLE = re.compile(r"^(?P<rest>.+), (?P<article>The|A|An|La|Le|Les|Il|Das|Der|Die|El|L')$", re.I)
 _WORD = re.compile(r"\w+", re.UNICODE)
+_STOP = re.compile(r"[.!?][\"'’”)]*\s")  # a sentence end between two words
 
 
 def _words(text: str) -> list[tuple[str, int, int]]:
@@ -37,7 +41,7 @@ def word_seq(text: str) -> tuple[str, ...]:
 def title_variants(title: str) -> set[tuple[str, ...]]:
     """The word sequences that count as a mention of `title` (see module doc)."""
     base = re.sub(r"\s*\([^)]*\)\s*$", "", title).strip() or title
-    names = {title, base}
+    names = {title, base, re.sub(r"\s*\([^)]*\)", " ", title).strip() or title}
     m = _ARTICLE.match(base)
     if m:
         names |= {f"{m['article']} {m['rest']}", m["rest"]}
@@ -58,11 +62,14 @@ class TitleIndex:
 
     def __init__(self, items: Iterable[Item]):
         self.ids_by_variant: dict[tuple[str, ...], list[str]] = {}
+        self.with_stop: set[tuple[str, ...]] = set()  # spellings of titles with ". " inside
         for item in items:
             for variant in title_variants(item.title):
                 ids = self.ids_by_variant.setdefault(variant, [])
                 if item.id not in ids:
                     ids.append(item.id)
+                if _STOP.search(item.title):
+                    self.with_stop.add(variant)
         self.lengths = sorted({len(v) for v in self.ids_by_variant}, reverse=True)
 
     def spans(self, text: str) -> list[tuple[int, int, list[str]]]:
@@ -73,8 +80,10 @@ class TitleIndex:
         found = []
         for n in self.lengths:
             for i in range(len(seq) - n + 1):
-                ids = self.ids_by_variant.get(tuple(seq[i:i + n]))
-                if ids:
+                variant = tuple(seq[i:i + n])
+                ids = self.ids_by_variant.get(variant)
+                if ids and (variant in self.with_stop or not _STOP.search(
+                        text, words[i][2], words[i + n - 1][1])):
                     found.append((words[i][1], words[i + n - 1][2], ids))
         found.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
         taken: list[tuple[int, int, list[str]]] = []

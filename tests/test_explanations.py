@@ -1,5 +1,7 @@
 """Explanation quality on real samples: grounding catches invented titles, the checker catches
-a rationale that argues against its own prediction, `eval --explanations` writes and resumes.
+a rationale that argues against its own prediction, `eval --explanations` writes and resumes,
+similarity (MiniLM cosine, BERTScore F1) to the paper's real Mixtral teacher is computed
+whenever the dataset has its rationales, and the authors' replayed 7B student is measured.
 
     nice -n 19 .venv/bin/python -m pytest tests/test_explanations.py -q     # + -m slow: SmolLM2
 
@@ -17,8 +19,11 @@ import pytest
 from reasoningrec.cli import main
 from reasoningrec.data.schema import DataError
 from reasoningrec.evaluate import eval_samples, run_eval
-from reasoningrec.evaluate.explanations import _read_rows, find_mentions, judge_one
-from reasoningrec.evaluate.similarity import read_teacher
+from reasoningrec.data.outputs import authors_explanation
+from reasoningrec.evaluate.bertscore import BACKBONE_NOTE, bertscore_f1
+from reasoningrec.evaluate.explanations import (_read_rows, evaluate_explanations,
+                                                find_mentions, judge_one)
+from reasoningrec.evaluate.similarity import compared_text, read_teacher
 from reasoningrec.evaluate.stance import LexicalChecker, load_checker, strip_prediction
 from reasoningrec.explain import TitleIndex, word_seq
 from reasoningrec.scoring import Prediction, Scorer
@@ -231,8 +236,9 @@ def test_eval_explanations_report_resume_and_teacher_similarity(ml1m, tmp_path):
     assert [r["sample_id"] for r in rows] == [s.sample_id for s in samples]
     assert all(r["teacher_cosine"] == pytest.approx(1.0, abs=1e-4) for r in rows[:4])
     assert all(r["teacher_cosine"] is None for r in rows[4:])
-    assert summary["teacher"]["n"] == 4
-    assert summary["teacher"]["bertscore"].startswith("not available")
+    assert summary["teacher"]["n"] == 4 and summary["teacher"]["source"] == "teacher-jsonl"
+    assert all(r["teacher_bertscore_f1"] == pytest.approx(1.0, abs=1e-4) for r in rows[:4])
+    assert summary["teacher"]["bertscore_f1"]["n"] == 4
     assert all(r["words"] == len(strip_prediction(p).split()) for r, p in
                zip(rows, [scorer.predict(ml1m, s, explain=True).rationale for s in samples]))
 
@@ -259,3 +265,180 @@ def test_bad_teacher_file_and_flags_without_explanations(tmp_path, data_dir, cap
                  str(tmp_path / "r")])
     assert code == 2 and "add --explanations" in capsys.readouterr().err
     assert not Path(tmp_path / "r").exists()
+
+
+# -- similarity to the paper's real teacher (Mixtral-8x7B rationales in the dataset folder) --
+def with_rationale(ds, split="test", variants=(None,), n=6):
+    return [s for s in ds.splits[split]
+            if all(ds.teacher_rationale(s, v) for v in variants)][:n]
+
+
+def test_bertscore_on_real_teacher_texts(fashion, ml1m):
+    """Identical texts score ~1; the same user and item explained from another prompt (the
+    paper's w/o-profile teacher) beats another user's rationale, which beats a film's."""
+    samples = with_rationale(fashion, variants=(None, "mixtral-8x7b-wo_profile"))
+    main = [compared_text(fashion.teacher_rationale(s).text) for s in samples]
+    paraphrase = [compared_text(fashion.teacher_rationale(s, "mixtral-8x7b-wo_profile").text)
+                  for s in samples]
+    other_user = main[1:] + main[:1]
+    films = [compared_text(ml1m.teacher_rationale(s).text) for s in with_rationale(ml1m)]
+    assert not any("Prediction" in t for t in main + paraphrase + films)
+    same = bertscore_f1(main, main)
+    assert same == pytest.approx([1.0] * len(main), abs=1e-4)
+    close, far, unrelated = (bertscore_f1(c, main) for c in (paraphrase, other_user, films))
+    assert all(c > f > u for c, f, u in zip(close, far, unrelated)), (close, far, unrelated)
+    assert max(close) < 0.95  # a paraphrase is not a copy
+    assert "all-MiniLM-L6-v2 (layer 6" in BACKBONE_NOTE and "deberta-xlarge-mnli" in BACKBONE_NOTE
+    with pytest.raises(ValueError, match="2 candidates but 1 references"):
+        bertscore_f1(main[:2], main[:1])
+
+
+class TeacherEchoScorer(Scorer):
+    """P(Yes) = the label; the rationale is the dataset teacher's text for this sample when
+    `echo(sample)`, else the teacher's text for another sample (a wrong-user explanation)."""
+
+    name = "echo"
+
+    def __init__(self, ds, samples, variant=None):
+        self.texts = {s.sample_id: ds.teacher_rationale(s, variant) for s in samples}
+        self.others = [r.text for r in self.texts.values() if r]
+
+    def predict(self, ds, sample, *, explain=False):
+        own = self.texts.get(sample.sample_id)
+        text = (own.text if own and echo(sample)
+                else next(t for t in self.others if not own or t != own.text))
+        return Prediction(float(sample.label), rationale=text if explain else None)
+
+
+def echo(sample):
+    return not _bit(sample, "echo")
+
+
+@pytest.mark.parametrize("name, variant", [("fashion", "mixtral-8x7b"),
+                                           ("ml1m", "mixtral-8x7b-wo_profile")])
+def test_similarity_to_the_dataset_teacher_is_computed_automatically(name, variant, fashion,
+                                                                     ml1m, tmp_path):
+    ds = {"fashion": fashion, "ml1m": ml1m}[name]
+    assert ds.main_teacher == variant
+    samples = eval_samples(ds, "test", 12)
+    scorer = TeacherEchoScorer(ds, samples)
+    result = run_eval(ds, scorer, split="test", model="echo", limit=12, explain=True,
+                      report_dir=tmp_path / "r", checker="lexical", progress=False)
+    teacher = result["explanations"]["teacher"]
+    covered = [s for s in samples if ds.teacher_rationale(s)]
+    assert 0 < len(covered) and teacher["n"] == len(covered)
+    assert teacher["without_reference"] == len(samples) - len(covered)
+    assert (teacher["source"], teacher["variant"], teacher["split"]) == ("dataset", variant,
+                                                                         "test")
+    assert teacher["bertscore_backbone"] == BACKBONE_NOTE
+    rows = {r["sample_id"]: r for r in map(json.loads, (tmp_path / "r" / "explanations.jsonl")
+                                           .read_text().splitlines())}
+    for s in samples:
+        row = rows[s.sample_id]
+        if ds.teacher_rationale(s) is None:
+            assert row["teacher_cosine"] is None and row["teacher_bertscore_f1"] is None
+        elif echo(s):   # its own teacher text: identical once "Prediction:" is gone
+            assert row["teacher_bertscore_f1"] == pytest.approx(1.0, abs=1e-4)
+            assert row["teacher_cosine"] == pytest.approx(1.0, abs=1e-4)
+        else:           # another user's rationale
+            assert row["teacher_bertscore_f1"] < 0.9 and row["teacher_cosine"] < 0.98
+    f1 = [rows[s.sample_id]["teacher_bertscore_f1"] for s in covered]
+    assert teacher["bertscore_f1"]["mean"] == pytest.approx(sum(f1) / len(f1), abs=1e-4)
+
+
+def test_teacher_variant_is_selectable_and_checked(fashion, tmp_path):
+    samples = with_rationale(fashion, variants=(None, "mixtral-8x7b-wo_desc"), n=3)
+    scorer = TeacherEchoScorer(fashion, samples)
+    preds = [{"sample_id": s.sample_id, "prediction": "Yes" if s.label else "No",
+              "rationale": scorer.texts[s.sample_id].text} for s in samples]
+    main = evaluate_explanations(fashion, samples, preds, tmp_path, checker="lexical",
+                                 progress=False)["teacher"]
+    ablated = evaluate_explanations(fashion, samples, preds, tmp_path, checker="lexical",
+                                    teacher_variant="mixtral-8x7b-wo_desc",
+                                    progress=False)["teacher"]
+    assert main["variant"] == "mixtral-8x7b" and main["bertscore_f1"]["mean"] > 0.9999
+    assert ablated["variant"] == "mixtral-8x7b-wo_desc" and ablated["n"] == 3
+    assert ablated["bertscore_f1"]["mean"] < 0.95  # the references changed, so did the scores
+    with pytest.raises(ValueError, match="mixtral-8x7b-wo_profile"):
+        evaluate_explanations(fashion, samples, preds, tmp_path, checker="lexical",
+                              teacher_variant="gpt-5", progress=False)
+
+
+def test_fashion_grounding_on_real_teacher_and_authors_texts(fashion):
+    """Long Amazon titles: Mixtral and the authors' student name the candidate and history
+    products, in their own spellings ("QIYUN.Z Tribal ..." for "QIYUN.Z (TM) Tribal ..."); a
+    quoted long passage or a quoted question is not an invented title."""
+    index = TitleIndex(fashion.items.values())
+    run = fashion.authors["sample64_valsample800_lr1e-4_valauc"]
+    samples = [s for s in fashion.splits["test"] if (s.key or s.user_id) in run][:60]
+    totals = {"mentioned": 0, "grounded": 0, "invented": 0}
+    for s in samples:
+        output = run[s.key or s.user_id]
+        pred = "Yes" if output.p_yes >= 0.5 else "No"
+        for text in (fashion.teacher_rationale(s).text, output.explanation):
+            row = judge_one(fashion, s, {"prediction": pred, "rationale": text},
+                            LexicalChecker(), index)
+            for k in totals:
+                totals[k] += row[k]
+    assert totals["mentioned"] > 60 and totals["invented"] <= 1, totals
+    sample = fashion.sample("test", "1242")  # Mixtral drops the "(TM)" of a history title
+    row = judge_one(fashion, sample, {"prediction": "No",
+                                      "rationale": fashion.teacher_rationale(sample).text},
+                    LexicalChecker(), index)
+    assert row["invented"] == 0 and row["grounded"] >= 2, row["mentions"]
+    first = fashion.item(sample.history[0].item_id).title
+    text = (f'They liked "{first}, a necklace with a long description that runs on and on past '
+            f'any title length, as Amazon copy does" 2. Will the user like the next purchased '
+            f'item? "Will the user like the next purchased item?" "Strong features:" none.')
+    row = judge_one(fashion, sample, {"prediction": "No", "rationale": text}, LexicalChecker(),
+                    index)
+    assert row["invented"] == 0, row["mentions"]
+
+
+def test_film_titles_across_a_sentence_end_or_inside_a_name_are_not_mentions(ml1m, ml1m_index):
+    sample = ml1m.sample("test", "1")
+    shown = {e.item_id for e in sample.history}
+    postman = [i for i in ml1m.items.values() if i.title == "Postman, The"]
+    assert postman and ml1m_index.spans("We watched Postman, The again")
+    text = ("They like true stories such as Awakenings and The Postman. The user also likes "
+            "actors; the ensemble cast, featuring Michael Douglas, is a draw.")
+    kinds = {m["text"]: m["kind"] for m in find_mentions(text, ml1m_index, shown,
+                                                         sample.target, shown)}
+    assert "Postman. The" not in kinds and "Michael" not in kinds, kinds
+    assert any(i.title.startswith("L.A. Confidential") for i in ml1m.items.values())
+    assert ml1m_index.spans("I loved L.A. Confidential.")  # a title with a stop inside
+
+
+def test_authors_replayed_explanations_are_measured_without_generation(data_dir, fashion,
+                                                                      tmp_path, capsys):
+    run = "sample64_valsample800_lr1e-4_valauc"
+    code = main(["eval", "--dataset", "fashion", "--data-dir", str(data_dir), "--model",
+                 f"authors:{run}", "--sample", "paper", "--explanations", "--limit", "8",
+                 "--checker", "lexical", "--report-dir", str(tmp_path / "r"), "--json",
+                 "--no-progress"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    expl = result["explanations"]
+    assert expl["n_rationales"] == 8 and expl["consistency"] is not None
+    assert expl["grounding"] is not None and isinstance(expl["invented"], int)
+    teacher = expl["teacher"]
+    assert (teacher["variant"], teacher["n"]) == ("mixtral-8x7b", 8)
+    assert 0.5 < teacher["bertscore_f1"]["mean"] < 0.95
+    assert 0.3 < teacher["cosine_all-MiniLM-L6-v2"]["mean"] < 0.99
+    preds = [json.loads(line) for line in (tmp_path / "r" / "predictions.jsonl").read_text()
+             .splitlines()]
+    assert [p["sample_id"] for p in preds] == [s.sample_id for s in
+                                               eval_samples(fashion, "test", 8, sample="paper")]
+    rows = fashion.authors[run]
+    # the rationale is the authors' text (no model was run), compared without its prediction
+    for p in preds:
+        key = p["sample_id"].rsplit(":", 1)[1]
+        assert p["rationale"] == authors_explanation(rows[key].explanation)
+        assert "Prediction" not in compared_text(p["rationale"])
+    judged = [json.loads(line) for line in (tmp_path / "r" / "explanations.jsonl").read_text()
+              .splitlines()]
+    direct = bertscore_f1([compared_text(p["rationale"]) for p in preds],
+                          [compared_text(fashion.teacher_rationale(
+                              fashion.sample("test", p["sample_id"].rsplit(":", 1)[1])).text)
+                           for p in preds])
+    assert [r["teacher_bertscore_f1"] for r in judged] == pytest.approx(direct, abs=1e-5)

