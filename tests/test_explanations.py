@@ -265,6 +265,12 @@ def test_bad_teacher_file_and_flags_without_explanations(tmp_path, data_dir, cap
                  str(tmp_path / "r")])
     assert code == 2 and "add --explanations" in capsys.readouterr().err
     assert not Path(tmp_path / "r").exists()
+    code = main(["eval", "--dataset", "fashion", "--data-dir", str(data_dir), "--model",
+                 "popularity", "--explanations", "--teacher-variant", "gpt-5", "--report-dir",
+                 str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and "'gpt-5'" in err and "mixtral-8x7b-wo_desc" in err
+    assert not Path(tmp_path / "r").exists()
 
 
 # -- similarity to the paper's real teacher (Mixtral-8x7B rationales in the dataset folder) --

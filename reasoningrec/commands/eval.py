@@ -53,7 +53,12 @@ def register(sub) -> None:
                         "log-probabilities, else yesno; see reasoningrec/evaluate/stance.py)")
     p.add_argument("--teacher-jsonl", default=None,
                    help="teacher rationales (python -m training.teach output, keyed by "
-                        "sample_id) to compare the explanations with")
+                        "sample_id) to compare the explanations with (default: the dataset's "
+                        "own teacher rationales for the split, when it has them)")
+    p.add_argument("--teacher-variant", default=None,
+                   help="which of the dataset's teacher rationales the explanations are compared "
+                        "with, e.g. mixtral-8x7b-wo_profile (default: its main one, "
+                        "mixtral-8x7b where present)")
     add_prompt_args(p)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar (stderr)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -64,12 +69,18 @@ def run(args) -> dict:
     from ..data import load_dataset
     from ..evaluate import run_eval
     from ..scorers import load_scorer
-    if (args.teacher_jsonl or args.checker != "smollm2") and not args.explanations:
-        raise ValueError("--checker and --teacher-jsonl judge explanations: add --explanations")
+    if ((args.teacher_jsonl or args.teacher_variant or args.checker != "smollm2")
+            and not args.explanations):
+        raise ValueError("--checker, --teacher-jsonl and --teacher-variant judge explanations: "
+                         "add --explanations")
+    if args.teacher_jsonl and args.teacher_variant:
+        raise ValueError("--teacher-jsonl and --teacher-variant both name the reference: give one")
     if args.teacher_jsonl:  # a bad path should fail now, not after hours of scoring
         from ..evaluate.similarity import read_teacher
         read_teacher(args.teacher_jsonl)
     ds = load_dataset(args.dataset, args.data_dir)
+    from ..evaluate.similarity import check_variant
+    check_variant(ds, args.teacher_variant)
     options = prompt_options(args)
     scorer = load_scorer(args.model, ds, **options)
     try:
@@ -78,7 +89,7 @@ def run(args) -> dict:
                         explain=args.explanations, prompt=options,
                         progress=not args.no_progress, checker=args.checker,
                         checker_mode=args.checker_mode, teacher_jsonl=args.teacher_jsonl,
-                        sample=args.sample)
+                        sample=args.sample, teacher_variant=args.teacher_variant)
     except KeyboardInterrupt:
         raise RuntimeError("interrupted; the rows scored so far are saved; run the same "
                            "command again to resume") from None

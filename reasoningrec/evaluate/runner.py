@@ -84,13 +84,14 @@ def run_eval(ds: Dataset, scorer: Scorer, *, split: str = "test", model: str | N
              reports_root: str | Path = "reports", overwrite: bool = False,
              explain: bool = False, prompt: dict | None = None, progress: bool = True,
              checker: str = "smollm2", checker_mode: str = "auto",
-             teacher_jsonl: str | Path | None = None, sample: str = "seeded") -> dict:
+             teacher_jsonl: str | Path | None = None, sample: str = "seeded",
+             teacher_variant: str | None = None) -> dict:
     """Evaluate `scorer` on the (sub)sampled `split` of `ds`; returns the summary dict that
     `reasoningrec eval --json` prints. `model` is the spec recorded in the report; `sample`
     "seeded" (the paper's seeded draw) or "paper" (the authors' own users where released,
     sampling.py). With `explain`, rationales are also judged (explanations.py: `checker` spec
-    and mode, the teacher JSONL for similarity) into explanations.jsonl and
-    result["explanations"]."""
+    and mode; similarity to the dataset's teacher `teacher_variant`, or to the teacher JSONL)
+    into explanations.jsonl and result["explanations"]."""
     wall_start = time.perf_counter()
     model = model or getattr(scorer, "name", type(scorer).__name__)
     samples = eval_samples(ds, split, limit, seed, sample)
@@ -139,6 +140,7 @@ def run_eval(ds: Dataset, scorer: Scorer, *, split: str = "test", model: str | N
         result["explanations"] = evaluate_explanations(
             ds, samples, ordered, folder, checker=checker, checker_mode=checker_mode,
             teacher_jsonl=str(teacher_jsonl) if teacher_jsonl else None,
+            teacher_variant=teacher_variant,
             count_tokens=getattr(getattr(scorer, "backend", None), "count_tokens", None),
             progress=progress)
     report.write_metrics(folder, result)
