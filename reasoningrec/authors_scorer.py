@@ -2,7 +2,8 @@
 
     reasoningrec eval --dataset fashion --model authors:sample64_valsample800_lr1e-4_valauc \
         --sample paper                                   # AUC 0.6554, the authors' results.json
-    reasoningrec eval --dataset fashion --model authors:llama2-7b-chat/sample256_valsample800_lr1e-4_valauc --sample paper
+    reasoningrec eval --dataset fashion --sample paper \
+        --model authors:llama2-7b-chat/sample256_valsample800_lr1e-4_valauc       # AUC 0.7356
 
 The authors' Llama-2-7B + LoRA student was run on their 800 Fashion test users; its P(Yes) and
 generated text are in <data-dir>/reasoningrec/<dataset>/authors_student/<model>/<run>/

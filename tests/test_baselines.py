@@ -150,7 +150,8 @@ def test_like_share_is_the_liked_share_of_the_shown_history(ml1m, fashion):
     from reasoningrec.evaluate import eval_samples
     scorer = make("like-share").fit(fashion)
     assert scorer.name == "like-share"
-    for s, p in zip(fashion.splits["test"][:50], scores(scorer, fashion, fashion.splits["test"][:50])):
+    first = fashion.splits["test"][:50]
+    for s, p in zip(first, scores(scorer, fashion, first)):
         assert p == sum(h.liked for h in s.history) / len(s.history)
     last10 = make("like-share", history_k=10).fit(ml1m)
     s = ml1m.splits["test"][0]

@@ -121,7 +121,8 @@ def _rows(path: Path, fields: dict[str, tuple[type, ...]]):
         try:
             row = json.loads(line)
         except json.JSONDecodeError as err:
-            raise DataError(path, f"invalid JSON: {err.msg} (column {err.colno})", line_no) from None
+            raise DataError(path, f"invalid JSON: {err.msg} (column {err.colno})",
+                            line_no) from None
         if not isinstance(row, dict):
             raise DataError(path, f"expected a JSON object, got {type(row).__name__}", line_no)
         missing = [f for f in fields if f not in row]

@@ -3,6 +3,7 @@
     from reasoningrec.evaluate.metrics import compute_metrics, roc_auc
     compute_metrics(labels=[1, 0, 1], p_yes=[0.9, 0.2, 0.4])
     paired_auc_difference(labels, p_model_a, p_model_b)   # paired bootstrap of the AUC gap
+    auc_interval(labels, p_yes)                           # bootstrap 95% interval of the AUC
 
 Conventions (kept identical everywhere a number is reported):
 - AUC is the Mann-Whitney statistic with mid-ranks, so tied scores count one half: the same
@@ -86,6 +87,21 @@ def paired_auc_difference(labels, a, b, resamples: int = 2000, seed: int = 0) ->
     return {"difference": roc_auc(y, sa) - roc_auc(y, sb),
             "ci95": (float(np.percentile(diffs, 2.5)), float(np.percentile(diffs, 97.5))),
             "share_a_not_better": float((diffs <= 0).mean()), "resamples": len(diffs)}
+
+
+def auc_interval(labels, scores, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile bootstrap interval of the AUC (samples drawn with replacement; draws
+    with one class skipped), as paired_auc_difference draws them."""
+    y, p = _arrays(labels, scores)
+    rng = np.random.default_rng(seed)
+    aucs = []
+    for _ in range(resamples):
+        idx = rng.integers(0, len(y), len(y))
+        if 0 < y[idx].sum() < len(idx):
+            aucs.append(roc_auc(y[idx], p[idx]))
+    if not aucs:
+        raise UndefinedMetric("AUC interval is undefined: every draw had one class only")
+    return float(np.percentile(aucs, 2.5)), float(np.percentile(aucs, 97.5))
 
 
 def roc_curve(labels, scores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
