@@ -168,7 +168,9 @@ def read_teacher(ds: Dataset, folder: Path) -> dict[str, dict[str, dict[str, Tea
     fields = {"user": (str, int), "label": (int,), "rationale": (str,)}
     for variant_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         variant = variant_dir.name
-        for path in sorted(variant_dir.glob("*.jsonl")):
+        order = {split: i for i, split in enumerate(SPLITS)}  # train, valid, test
+        for path in sorted(variant_dir.glob("*.jsonl"), key=lambda p: (order.get(p.stem, 9),
+                                                                         p.name)):
             split = path.stem
             if split not in SPLITS:
                 raise DataError(path, f"unknown split {split!r}: name the file "
