@@ -1,0 +1,206 @@
+"""Explanation quality of several models on the same samples, against the paper's real teacher.
+
+    python benchmarks/explanation_table.py --data-dir ../shared/data --limit 100 \\
+        --models authors:sample64_valsample800_lr1e-4_valauc \\
+                 authors:sample256_valsample800_lr1e-4_valauc [student ...] \\
+        [--out benchmarks/results/explanations_authors_fashion.md]
+
+Every model is one ordinary `reasoningrec eval --explanations --sample paper` run (the CLI's own
+code path; a report folder per model under --reports-root, so a rerun resumes and a model
+added later costs only its own run): consistency (the --checker, SmolLM2 by default, and the
+model-free lexical stance), grounding and invented titles (per 100 explanations), MiniLM cosine
+and BERTScore F1 to the dataset's teacher rationale for the same sample (Fashion: Mixtral-8x7B,
+the paper's teacher; both texts without their "Prediction: Yes/No"; the BERTScore backbone is
+named in the markdown), AUC and length. `authors:<run>` rows replay the paper's Llama-2-7B
+student (their P(Yes) and generated text; nothing is generated); their own BERTScore from the
+run's results.json (deberta-xlarge-mnli, all 800) is shown beside ours for scale only, as are
+two reference pairs of teacher texts on the same samples (another user's Mixtral rationale:
+unrelated; the paper's w/o-profile teacher for the same user and item: a paraphrase).
+Runtime per row: the wall seconds of that eval in this invocation; "resumed" when its report
+already held rows (then the time is not that of a full run).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from reasoningrec.cli import build_parser
+from reasoningrec.config import resolve_data_dir
+from reasoningrec.data import load_dataset
+from reasoningrec.evaluate import eval_samples
+from reasoningrec.evaluate.bertscore import BACKBONE_NOTE, bertscore_f1
+from reasoningrec.evaluate.similarity import COSINE_KEY, compared_text, stats
+
+RESULTS = Path(__file__).resolve().parent / "results" / "explanations_authors_fashion.md"
+AUTHORS = "authors:"
+
+
+def fmt(value, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def report_dir(args, spec: str) -> Path:
+    name = spec.replace(":", "_").replace("/", "_")
+    return Path(args.reports_root) / (f"{args.dataset}-test-{name}-{args.sample}-n{args.limit}"
+                                      f"-explain-{args.checker.replace(':', '_')}")
+
+
+def run_model(args, spec: str) -> dict:
+    """One `reasoningrec eval ... --explanations --json` run; its result plus timing."""
+    folder = report_dir(args, spec)
+    judged_before = (len((folder / "explanations.jsonl").read_text().splitlines())
+                     if (folder / "explanations.jsonl").exists() else 0)
+    argv = ["eval", "--dataset", args.dataset, "--model", spec, "--sample", args.sample,
+            "--limit", str(args.limit), "--explanations", "--checker", args.checker,
+            "--report-dir", str(folder), "--json"]
+    argv += ["--data-dir", str(args.data_dir)] if args.data_dir else []
+    argv += ["--teacher-variant", args.teacher_variant] if args.teacher_variant else []
+    argv += ["--no-progress"] if args.no_progress else []
+    parsed = build_parser().parse_args(argv)
+    start = time.perf_counter()
+    result = parsed.func(parsed)
+    result["wall"] = time.perf_counter() - start
+    result["fresh"] = result["resumed"] == 0 and judged_before == 0
+    result["command"] = "reasoningrec " + " ".join(a for a in argv if a != "--json")
+    return result
+
+
+def authors_bertscore(data_dir, dataset: str, spec: str) -> float | None:
+    """The BERTScore the authors reported for an authors:<run> row (their results.json)."""
+    if not spec.startswith(AUTHORS):
+        return None
+    run = spec[len(AUTHORS):]
+    root = resolve_data_dir(data_dir) / "reasoningrec" / dataset / "authors_student"
+    paths = [p for p in root.glob("*/*/results.json")
+             if run in (p.parent.name, f"{p.parent.parent.name}/{p.parent.name}")]
+    if len(paths) != 1:
+        return None
+    todo = [json.loads(paths[0].read_text())]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("bertscore"), (int, float)):
+                return float(node["bertscore"])
+            todo.extend(node.values())
+    return None
+
+
+def scale(args) -> list[str]:
+    """Markdown lines: the same two measures for two pairs of teacher texts on these samples."""
+    from reasoningrec.retrieval import encode
+    ds = load_dataset(args.dataset, args.data_dir)
+    samples = eval_samples(ds, "test", args.limit, sample=args.sample)
+    main, other = args.teacher_variant or ds.main_teacher, "mixtral-8x7b-wo_profile"
+    refs = [compared_text(r.text) for r in (ds.teacher_rationale(s, main) for s in samples) if r]
+    pairs = [("another user's rationale (the next sample's)", refs[1:] + refs[:1], refs)]
+    if other in ds.teacher and other != main:
+        both = [(ds.teacher_rationale(s, other), ds.teacher_rationale(s, main)) for s in samples]
+        both = [(compared_text(a.text), compared_text(b.text)) for a, b in both if a and b]
+        pairs.append((f"{other}'s rationale for the same sample (a paraphrase)",
+                      [a for a, _ in both], [b for _, b in both]))
+    lines = [f"For scale, teacher texts against the {main} reference on the same samples:"]
+    for what, cands, references in pairs:
+        f1 = stats(bertscore_f1(cands, references))
+        cos = stats([float(a @ b) for a, b in zip(encode(cands), encode(references))])
+        lines.append(f"- {what}: n={f1['n']}, MiniLM cosine {fmt(cos['mean'])}, BERTScore F1 "
+                     f"{fmt(f1['mean'])}")
+    return lines
+
+
+def markdown(results: dict, args, seconds: float, scale_lines: list[str]) -> str:
+    first = next(iter(results.values()))
+    teacher = first["explanations"]["teacher"]
+    lines = [
+        f"# Explanation quality against the paper's teacher: {args.dataset}, test",
+        "",
+        f"Made by `python benchmarks/explanation_table.py {' '.join(args.argv)}` on "
+        f"{datetime.date.today()}, {platform.machine()} ({os.cpu_count()} CPUs, shared), "
+        f"{seconds:.0f} s in all.",
+        f"- Sample: `--sample {args.sample}`, the first {first['n']}: {first['sample']['how']}.",
+        f"- Reference: the dataset's teacher rationale for the same sample "
+        f"({teacher.get('variant') or teacher.get('jsonl')}, {teacher.get('split', 'test')} "
+        f"split); {teacher.get('compared', '')}.",
+        f"- BERTScore F1: {BACKBONE_NOTE}. MiniLM cosine: all-MiniLM-L6-v2 sentence "
+        "embeddings (256-token truncation).",
+        f"- Consistency: checker `{first['explanations']['checker']}` (reasoningrec/evaluate/"
+        "stance.py) on the text without its prediction, against the model's P(Yes) >= 0.5; "
+        "lexical: the model-free cue-phrase stance where it decides (n in brackets).",
+        "- Grounding: share of named titles that are the candidate or a shown history item; "
+        "invented: titles of other catalogue items or quoted/dated titles in no catalogue "
+        "(reasoningrec/evaluate/explanations.py).",
+        "",
+        "| model | n | AUC | consistency | lexical consistency (n) | grounding (mentions) | "
+        "invented / 100 expl. | expl. with invented | MiniLM cosine mean (median) | "
+        "BERTScore F1 mean (median) | authors' BERTScore (deberta, n=800) | words (median) | "
+        "wall s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for spec, r in results.items():
+        e, t = r["explanations"], r["explanations"]["teacher"]
+        cos, f1 = t.get(COSINE_KEY) or {}, t.get("bertscore_f1") or {}
+        n = e["n_rationales"]
+        lines.append(
+            f"| `{spec}` | {n} | {fmt(r['auc'], 4)} | {fmt(e['consistency'])} | "
+            f"{fmt(e['lexical_consistency'])} ({e['lexical_decided']}) | "
+            f"{fmt(e['grounding'])} ({e['mentions']}) | "
+            f"{fmt(100 * e['invented'] / n if n else None, 1)} | "
+            f"{e['rationales_with_invented']} | {fmt(cos.get('mean'))} ({fmt(cos.get('median'))}) "
+            f"| {fmt(f1.get('mean'))} ({fmt(f1.get('median'))}) | "
+            f"{fmt(authors_bertscore(args.data_dir, args.dataset, spec))} | "
+            f"{fmt((e['words'] or {}).get('median'), 0)} | "
+            f"{r['wall']:.0f}{'' if r['fresh'] else ' (resumed)'} |")
+    lines += ["", *scale_lines, "", "Each row reproduces with its own command:", ""]
+    lines += [f"    {r['command']}" for r in results.values()]
+    if args.note:
+        lines += ["", args.note]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data-dir", default=None, help="data root (default: $REASONINGREC_DATA_DIR)")
+    ap.add_argument("--dataset", default="fashion", help="dataset (default: fashion)")
+    ap.add_argument("--models", nargs="+", required=True,
+                    help="model specs, e.g. authors:<run>, student, llamacpp:...")
+    ap.add_argument("--limit", type=int, default=100,
+                    help="the first N of the sample (default: 100; 800 = the paper's Fashion)")
+    ap.add_argument("--sample", default="paper", choices=["paper", "seeded"],
+                    help="which samples (default: paper, the authors' own draw)")
+    ap.add_argument("--checker", default="smollm2",
+                    help="consistency checker spec, or 'lexical' (default: smollm2)")
+    ap.add_argument("--teacher-variant", default=None,
+                    help="the dataset's teacher rationales to compare with (default: its main)")
+    ap.add_argument("--reports-root", default="reports", help="where the eval reports go")
+    ap.add_argument("--out", default=str(RESULTS), help="markdown file to write")
+    ap.add_argument("--note", default="", help="a line for the markdown")
+    ap.add_argument("--no-progress", action="store_true", help="no per-sample progress bars")
+    args = ap.parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)
+    if args.limit < 1:
+        ap.error("--limit must be >= 1")
+    started, results = time.perf_counter(), {}
+    for number, spec in enumerate(args.models, 1):
+        print(f"[{number}/{len(args.models)}] {spec}", file=sys.stderr, flush=True)
+        results[spec] = r = run_model(args, spec)
+        e = r["explanations"]
+        print(f"[{number}/{len(args.models)}] {spec}: consistency {fmt(e['consistency'])}, "
+              f"grounding {fmt(e['grounding'])}, BERTScore "
+              f"{fmt((e['teacher'].get('bertscore_f1') or {}).get('mean'))}, "
+              f"{r['wall']:.0f} s", file=sys.stderr, flush=True)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = markdown(results, args, time.perf_counter() - started, scale(args))
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
