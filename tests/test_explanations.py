@@ -448,3 +448,37 @@ def test_authors_replayed_explanations_are_measured_without_generation(data_dir,
                               fashion.sample("test", p["sample_id"].rsplit(":", 1)[1])).text)
                            for p in preds])
     assert [r["teacher_bertscore_f1"] for r in judged] == pytest.approx(direct, abs=1e-5)
+
+
+def test_checker_never_reads_a_prediction_written_mid_text(fashion, tmp_path):
+    """The paper's 7B student writes "... fit.  Prediction: No  The user ..." inside its text:
+    the checker must not read it; rows judged before this stripping are judged again."""
+    run = fashion.authors["sample64_valsample800_lr1e-4_valauc"]
+    sample = next(s for s in eval_samples(fashion, "test", sample="paper")
+                  if "Prediction:" in strip_prediction(
+                      authors_explanation(run[s.key or s.user_id].explanation)))
+    text = authors_explanation(run[sample.key or sample.user_id].explanation)
+
+    class Reader:  # a checker that records what it was given
+        name, seen = "reader", []
+
+        def p_like(self, t):
+            self.seen.append(t)
+            return 0.5
+
+    reader = Reader()
+    row = judge_one(fashion, sample, {"prediction": "No", "rationale": text}, reader,
+                    TitleIndex(fashion.items.values()))
+    assert "Prediction" not in reader.seen[0] and "Prediction" in text
+    assert row["words"] == len(compared_text(text).split())
+    preds = [{"sample_id": sample.sample_id, "prediction": "No", "rationale": text}]
+    evaluate_explanations(fashion, [sample], preds, tmp_path, checker="lexical", progress=False)
+    path = tmp_path / "explanations.jsonl"
+    stored = json.loads(path.read_text())
+    assert stored["checker_input"] == 2
+    del stored["checker_input"]            # as a row written before the mid-text stripping
+    stored["lexical_stance"] = "stale"
+    path.write_text(json.dumps(stored) + "\n")
+    evaluate_explanations(fashion, [sample], preds, tmp_path, checker="lexical", progress=False)
+    again = json.loads(path.read_text())
+    assert again["lexical_stance"] != "stale" and again["checker_input"] == 2

@@ -9,8 +9,9 @@
     find_mentions(text, TitleIndex(ds.items.values()), shown={"1", "48"}, candidate="48")
 
 Per sample (explanations.jsonl in the report folder, one row a sample_id, in sample order):
-- consistency: the checker (stance.py) reads the rationale without the prediction and gives
-  P(like); `consistent` = its stance (P >= 0.5) equals the model's own prediction. The
+- consistency: the checker (stance.py) reads the rationale without the prediction (no
+  "Prediction: Yes/No" line, nor such a phrase mid-text as the paper's 7B student writes) and
+  gives P(like); `consistent` = its stance (P >= 0.5) equals the model's own prediction. The
   lexical checker's stance is stored beside it as a model-free cross-check.
 - grounding: every title the rationale names (explain.TitleIndex over the whole catalogue,
   plus quoted strings and "Title (1999)" patterns) is `candidate`, `history` (shown in the
@@ -43,10 +44,11 @@ from ..data.schema import DataError
 from ..explain import TitleIndex, word_seq
 from ..prompts.text import item_line, profile_text
 from .report import EXPLANATIONS
-from .similarity import stats, teacher_references, teacher_similarity
+from .similarity import compared_text, stats, teacher_references, teacher_similarity
 from .stance import LexicalChecker, load_checker, strip_prediction
 
 GROUNDED, INVENTED = ("candidate", "history"), ("invented", "unknown")
+CHECKER_INPUT = 2  # 2: the text without "Prediction: Yes/No" anywhere (similarity.compared_text)
 SMALL_WORDS = {"a", "an", "and", "at", "by", "de", "for", "from", "in", "of", "on", "or",
                "the", "to", "with", "la", "le", "les", "el", "il", "der", "die", "das"}
 QUOTES = "\"“”'‘’"
@@ -179,10 +181,18 @@ def _rewrite(path: Path, rows: list[dict]) -> None:
     os.replace(tmp, path)
 
 
+def _same_input(row: dict, rationale: str) -> bool:
+    """Whether a stored row's checker read what it would read now: rows from before
+    CHECKER_INPUT stripped "Prediction:" lines only, so they stand where nothing else differs."""
+    if row.get("checker_input") == CHECKER_INPUT:
+        return True
+    return strip_prediction(rationale).split() == compared_text(rationale).split()
+
+
 def judge_one(ds, sample, prediction: dict, judge, index: TitleIndex,
               count_tokens=None) -> dict:
     """The explanations.jsonl row of one rationale (see the module doc)."""
-    text = strip_prediction(prediction["rationale"])
+    text = compared_text(prediction["rationale"])  # no "Prediction: Yes/No" anywhere in it
     p_like, lexical = judge.p_like(text), LexicalChecker().p_like(text)
     shown = set((prediction.get("extra") or {}).get("history_shown")
                 or [e.item_id for e in sample.history])  # rows from before history_shown
@@ -225,10 +235,12 @@ def evaluate_explanations(ds, samples, predictions: list[dict], folder: Path, *,
         for sample, pred in todo:
             digest = hashlib.sha1(pred["rationale"].encode()).hexdigest()[:12]
             row = done.get(sample.sample_id)
-            if not row or row.get("checker_key") != key or row.get("rationale_sha1") != digest:
+            if (not row or row.get("checker_key") != key or row.get("rationale_sha1") != digest
+                    or not _same_input(row, pred["rationale"])):
                 judge = judge or load_checker(checker, checker_mode)  # only when needed
                 row = {**judge_one(ds, sample, pred, judge, index, count_tokens),
-                       "checker_key": key, "rationale_sha1": digest}
+                       "checker_key": key, "rationale_sha1": digest,
+                       "checker_input": CHECKER_INPUT}
                 log.write(json.dumps(row, ensure_ascii=False) + "\n")
                 log.flush()
             rows.append(row)
