@@ -26,7 +26,8 @@ import numpy as np
 
 from reasoningrec.data import load_dataset
 from reasoningrec.evaluate import eval_samples
-from reasoningrec.evaluate.metrics import accuracy, auc_interval, ece, paired_auc_difference, roc_auc
+from reasoningrec.evaluate.metrics import (accuracy, auc_interval, ece, paired_auc_difference,
+                                          roc_auc)
 
 RESAMPLES = 2000
 
@@ -41,7 +42,8 @@ def first_n_rows(ds, folder: Path, first: int) -> tuple[dict, list[dict]]:
         raise SystemExit(f"error: {folder} is {config.get('dataset')}:{config.get('split')}, "
                          f"not {ds.name}:test")
     if (config.get("n") or 0) < first:
-        raise SystemExit(f"error: {folder} holds {config.get('n')} samples, fewer than --first {first}")
+        raise SystemExit(f"error: {folder} holds {config.get('n')} samples, "
+                         f"fewer than --first {first}")
     samples = eval_samples(ds, "test", first, sample=config.get("sample", "seeded"))
     rows = {}
     path = folder / "predictions.jsonl"
@@ -82,7 +84,8 @@ def render(dataset: str, first: int, how: str, rows: list[dict], paired: list[di
              "",
              f"- sample: the first {first} of {how}",
              f"- command: `{command}` ({wall:.0f} s; nothing scored again)",
-             f"- date: {datetime.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} CPUs",
+             f"- date: {datetime.date.today().isoformat()}, {platform.machine()}, "
+             f"{os.cpu_count()} CPUs",
              "- AUC 95% interval: percentile bootstrap over samples, "
              f"{RESAMPLES} resamples, seed 0; accuracy at P(Yes) > 0.5; ECE with 10 bins",
              "- `score s`: model time summed over these samples, from the source report "
@@ -92,10 +95,12 @@ def render(dataset: str, first: int, how: str, rows: list[dict], paired: list[di
              "| score s | source report (its n, written) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['auc']:.4f} | {r['auc_ci95'][0]:.3f}–{r['auc_ci95'][1]:.3f} "
+        low, high = r["auc_ci95"]
+        written = (r["source_created"] or "")[:10]
+        lines.append(f"| {r['model']} | {r['auc']:.4f} | {low:.3f}–{high:.3f} "
                      f"| {r['n']} | {r['positives'] / r['n']:.3f} | {r['accuracy']:.3f} "
                      f"| {r['ece']:.3f} | {r['mean_p_yes']:.3f} | {r['score_seconds']} "
-                     f"| `{r['source_report']}` ({r['source_n']}, {(r['source_created'] or '')[:10]}) |")
+                     f"| `{r['source_report']}` ({r['source_n']}, {written}) |")
     for p in paired:
         lines.append("")
         lines.append(f"- paired bootstrap, AUC({p['a']}) - AUC({p['b']}) = {p['difference']:+.4f}, "
@@ -108,12 +113,17 @@ def render(dataset: str, first: int, how: str, rows: list[dict], paired: list[di
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default=None, help="data root (default: $REASONINGREC_DATA_DIR)")
-    ap.add_argument("--dataset", required=True, help="dataset the reports were run on (ml1m, fashion, ...)")
-    ap.add_argument("--first", type=int, required=True, help="how many samples of each draw to keep")
-    ap.add_argument("--reports", nargs="+", required=True, help="eval report folders of the test split")
+    ap.add_argument("--dataset", required=True,
+                    help="dataset the reports were run on (ml1m, fashion, ...)")
+    ap.add_argument("--first", type=int, required=True,
+                    help="how many samples of each draw to keep")
+    ap.add_argument("--reports", nargs="+", required=True,
+                    help="eval report folders of the test split")
     ap.add_argument("--paired", nargs=2, action="append", default=[], metavar=("A", "B"),
-                    help="add a paired bootstrap of AUC(A) - AUC(B) (model names as in the reports)")
-    ap.add_argument("--out", required=True, help="output path without extension (.md and .json are written)")
+                    help="add a paired bootstrap of AUC(A) - AUC(B) (model names as in the "
+                         "reports)")
+    ap.add_argument("--out", required=True,
+                    help="output path without extension (.md and .json are written)")
     args = ap.parse_args()
     if args.first < 2:
         raise SystemExit(f"error: --first must be at least 2, got {args.first}")
