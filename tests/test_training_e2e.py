@@ -84,8 +84,14 @@ def test_teach_sft_export_end_to_end(tiny_model, data_dir, tmp_path, monkeypatch
     # ship: the app's assets get the adapter (both forms) and the prompt options it learnt on
     from training import ship
     shipped = tmp_path / "student"
-    assert ship.main(["--run", str(run), "--export", str(out), "--out", str(shipped)]) == 0
+    assert ship.main(["--run", str(run), "--export", str(out), "--out", str(shipped),
+                      "--name", "student-tiny", "--default-for", "fashion, ml1m",
+                      "--teacher", "a test teacher"]) == 0
     student = json.loads((shipped / "student.json").read_text())
+    assert (student["name"], student["default_for"]) == ("student-tiny", ["fashion", "ml1m"])
+    from reasoningrec.scorers import default_student, discover_students
+    assert default_student("fashion", discover_students(tmp_path)) == "student-tiny"
+    assert default_student("beauty", discover_students(tmp_path)) == "student"
     options = student["prompt_options"]
     assert options["with_profile"] is True and options["with_description"] is True
     assert "history_k" not in options  # None in the run: all history that fits

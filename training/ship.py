@@ -21,7 +21,9 @@ PEFT_FILES = ("adapter_config.json", "adapter_model.safetensors")
 MAX_MB = 20  # assets travel in git and in the Space image
 
 
-def ship(run: Path, export: Path, out: Path) -> dict:
+def ship(run: Path, export: Path, out: Path, name: str | None = None,
+         default_for: list[str] | None = None, title: str | None = None,
+         teacher: str | None = None) -> dict:
     meta_path = run / "train_meta.json"
     if not meta_path.is_file():
         raise SystemExit(f"{meta_path} not found: run python -m training.sft first")
@@ -46,6 +48,8 @@ def ship(run: Path, export: Path, out: Path) -> dict:
     if (run / "auc.png").is_file():
         shutil.copy2(run / "auc.png", out / "val_auc.png")
     student = {
+        **({"name": name} if name else {}), **({"title": title} if title else {}),
+        **({"teacher": teacher} if teacher else {}), "default_for": list(default_for or []),
         "base_model": meta["base_model"], "template": "student/v1",
         "prompt_options": {k: cfg[k] for k in prompt_keys if cfg.get(k) is not None},
         "trained_on": cfg["dataset"], "teacher_jsonl": cfg["teacher_jsonl"],
@@ -69,8 +73,17 @@ def main(argv=None) -> int:
     ap.add_argument("--run", required=True, help="training.sft output_dir")
     ap.add_argument("--export", required=True, help="training.export --out folder")
     ap.add_argument("--out", default="assets/student", help="assets folder to write")
+    ap.add_argument("--name", default=None,
+                    help="short model name (--model NAME; default: the folder name, _ -> -)")
+    ap.add_argument("--default-for", default="",
+                    help="comma list of datasets whose default student this is (the app serves it)")
+    ap.add_argument("--title", default=None, help="how the app names it")
+    ap.add_argument("--teacher", default=None,
+                    help="who wrote the rationales it learnt from, in words (card and app)")
     args = ap.parse_args(argv)
-    print(json.dumps(ship(Path(args.run), Path(args.export), Path(args.out)), indent=2))
+    default_for = [d.strip() for d in args.default_for.split(",") if d.strip()]
+    print(json.dumps(ship(Path(args.run), Path(args.export), Path(args.out), args.name,
+                          default_for, args.title, args.teacher), indent=2))
     return 0
 
 
