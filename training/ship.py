@@ -41,8 +41,8 @@ def ship(run: Path, export: Path, out: Path, name: str | None = None,
     cfg = meta["config"]
     prompt_keys = [f.name for f in dataclasses.fields(PromptOptions)]  # the recipe's share
     (out / "peft").mkdir(parents=True, exist_ok=True)
-    for name in PEFT_FILES:
-        shutil.copy2(run / "adapter" / name, out / "peft" / name)
+    for file in PEFT_FILES:
+        shutil.copy2(run / "adapter" / file, out / "peft" / file)
     shutil.copy2(lora, out / "adapter.gguf")
     shutil.copy2(report, out / "export_report.json")
     if (run / "auc.png").is_file():
