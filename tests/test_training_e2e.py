@@ -98,6 +98,8 @@ def test_teach_sft_export_end_to_end(tiny_model, data_dir, tmp_path, monkeypatch
     assert student["val_auc_per_epoch"] == meta["val_auc"]
     assert (shipped / "adapter.gguf").read_bytes() == (out / "lora.gguf").read_bytes()
     assert (shipped / "peft" / "adapter_model.safetensors").is_file()
+    assert any("train_runtime" in json.loads(line) for line in
+               (shipped / "train_log.jsonl").read_text().splitlines())
 
     # Independent check through the library's backends, on a real student prompt as eval renders it.
     ds = load_dataset("ml1m", data_dir)

@@ -47,6 +47,8 @@ def ship(run: Path, export: Path, out: Path, name: str | None = None,
     shutil.copy2(report, out / "export_report.json")
     if (run / "auc.png").is_file():
         shutil.copy2(run / "auc.png", out / "val_auc.png")
+    if (run / "log.jsonl").is_file():  # the Trainer's log: losses, validation AUC, runtime
+        shutil.copy2(run / "log.jsonl", out / "train_log.jsonl")
     student = {
         **({"name": name} if name else {}), **({"title": title} if title else {}),
         **({"teacher": teacher} if teacher else {}), "default_for": list(default_for or []),
