@@ -1,7 +1,7 @@
 """ReasoningRec demo app: `python app.py`, then open http://localhost:7860.
 
-    python app.py                         # default student + assets/demo_pool, offline
-    python app.py --model student-evidence    # the hybrid student that reads collaborative evidence
+    python app.py                         # each dataset's default student + assets/demo_pool, offline
+    python app.py --model student-evidence    # one student for every dataset (here the hybrid)
     python app.py --model smollm2 --max-tokens 96
     GRADIO_SERVER_NAME=0.0.0.0 GRADIO_SERVER_PORT=7860 CPU_CORES=2 python app.py
 
@@ -24,9 +24,10 @@ from reasoningrec.ui.service import AppService  # noqa: E402
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description="Start the ReasoningRec Gradio app.")
-    ap.add_argument("--model", default="student",
-                    help="student model spec: student (default; the shipped text-only student, "
-                         "else base SmolLM2), student-evidence (the hybrid), or any LLM spec")
+    ap.add_argument("--model", default=None,
+                    help="one student for every dataset: a shipped short name (student, "
+                         "student-evidence) or any LLM spec; default: each dataset's default "
+                         "student (scorers.default_student), else the base SmolLM2")
     ap.add_argument("--pool", default=str(POOL_DIR), help="demo pool folder")
     ap.add_argument("--max-tokens", type=int, default=160, help="explanation length cap (tokens)")
     ap.add_argument("--no-warm", action="store_true",

@@ -1,6 +1,8 @@
 """The app in a real browser: Debian's headless Chromium driven by Playwright opens the page,
-runs an explanation for a pool user, tries HTML in the profile, and saves screenshots to
-reports/ (app_explain.png, app_html_profile.png) for a person to look at.
+runs an explanation for a pool user beside Mixtral's rationale, tries HTML in the profile,
+edits a history, shows a Fashion user's third view (the paper's 7B student), and saves
+screenshots to reports/ (app_explain.png, app_html_profile.png, app_edited.png,
+app_fashion_1400.png, app_fashion_390.png) for a person to look at.
 
     .venv/bin/python -m pytest tests/test_app_browser.py -q      # needs /usr/bin/chromium
 """
@@ -71,7 +73,14 @@ def test_explain_a_pool_user_in_the_browser(page):
     assert 0 <= p_yes <= 1
     assert page.locator("#rr-student").get_by_text("first token").is_visible()
     assert page.locator("#rr-explanation .rr-explanation").inner_text().strip()
-    assert page.locator("#rr-teacher .rr-teacher").is_visible()  # precomputed rationale
+    from reasoningrec.demo_pool import DemoPool
+    teacher = DemoPool.load().users["ml1m"][0].candidates[0].teacher   # the page's first user
+    panel = page.locator("#rr-teacher .rr-teacher")               # Mixtral's stored rationale
+    assert panel.get_by_text("Mixtral-8x7B-Instruct, the paper's teacher, told the true answer, "
+                             "without a user profile").is_visible()
+    assert teacher.text.split("\n")[0][:80] in panel.inner_text()
+    assert page.locator("#rr-authors").get_by_text("did not release").is_visible()   # ML-1M
+    assert page.locator("#rr-pyes-help").get_by_text("P(Yes) is the probability").is_visible()
     assert page.locator("#rr-agree .rr-agree-yes, #rr-agree .rr-agree-no").count() == 1
     evidence = page.locator("#rr-evidence #rr-evidence-table")  # beside the explanation
     assert evidence.get_by_text("users who watched it", exact=True).is_visible()
@@ -84,7 +93,7 @@ def test_html_in_the_profile_is_shown_as_text(page):
     page.locator("#rr-profile textarea").fill('<script>alert("x")</script><b>bold</b> likes noir')
     run_and_wait(page)
     assert page.locator("#rr-status").get_by_text("treated as plain text").is_visible()
-    assert page.locator("#rr-teacher").get_by_text("no precomputed teacher rationale").is_visible()
+    assert page.locator("#rr-teacher").get_by_text("You edited the profile or history").is_visible()
     assert page.dialogs == []                                     # no script ran
     assert page.locator("#rr-status b").count() == 0
     page.screenshot(path=str(REPORTS / "app_html_profile.png"), full_page=True)
@@ -120,10 +129,35 @@ def test_edit_the_history_then_run(page):
     page.locator("#rr-add").click()
     page.wait_for_function(f"{count} == {before}")
     run_and_wait(page)
-    assert page.locator("#rr-teacher").get_by_text("no precomputed teacher rationale").is_visible()
+    assert page.locator("#rr-teacher").get_by_text("You edited the profile or history").is_visible()
     assert page.locator("#rr-student .rr-prediction").is_visible()
     # the edited history keeps the item's figures and drops the user's (not recomputable here)
     page.locator("#rr-evidence").get_by_text("not recomputed").wait_for(timeout=30_000)
     assert page.locator("#rr-evidence").get_by_text("users who watched it", exact=True).is_visible()
     assert page.locator("#rr-evidence").get_by_text("matrix-factorisation").count() == 0
     page.screenshot(path=str(REPORTS / "app_edited.png"), full_page=True)
+
+
+def test_a_fashion_user_shows_the_papers_student(page):
+    from reasoningrec.demo_pool import DemoPool
+    user = DemoPool.load().users["fashion"][0]
+    target = user.candidates[0]
+    page.get_by_label("Amazon Fashion").check()
+    panel = page.locator("#rr-authors .rr-authors")
+    panel.wait_for(timeout=60_000)
+    assert panel.get_by_text("Llama-2-7B-chat + LoRA, the paper's student (K=256, lr 1e-4)").is_visible()
+    assert float(panel.locator(".rr-pyes").inner_text()) == round(target.texts["authors"].p_yes, 3)
+    assert target.texts["authors"].text.split(". ")[0][:60] in panel.inner_text()
+    teacher = page.locator("#rr-teacher .rr-teacher")
+    assert teacher.get_by_text("Mixtral-8x7B-Instruct, the paper's teacher, told the true answer",
+                               exact=True).is_visible()                     # with a profile
+    page.locator("#rr-status").get_by_text("Prompt ready").wait_for(timeout=180_000)
+    run_and_wait(page)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.screenshot(path=str(REPORTS / "app_fashion_1400.png"), full_page=True)
+    choose(page, "rr-candidate", f"[{user.candidates[1].item_id}]")   # another candidate
+    page.locator("#rr-authors").get_by_text("only for each user's test target").wait_for(timeout=30_000)
+    assert page.locator("#rr-teacher").get_by_text("only for each user's test target").is_visible()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(REPORTS / "app_fashion_390.png"), full_page=True)
+    page.set_viewport_size({"width": 1500, "height": 1100})

@@ -1,5 +1,5 @@
-"""The ratings store, ballots, raters and the desk (no model: student texts are put in the
-store's cache the way the desk itself does after generating them).
+"""The ratings store, ballots, raters and the desk, on the shipped demo pool (no model: every
+text a rater sees was stored by the pool builder).
 
     nice -n 19 .venv/bin/python -m pytest tests/test_ratings_store.py -q
 """
@@ -13,7 +13,7 @@ import pytest
 
 from reasoningrec.demo_pool import DemoPool
 from reasoningrec.ratings.config import RatingsSettings
-from reasoningrec.ratings.desk import NotReady, RatingDesk
+from reasoningrec.ratings.desk import RatingDesk
 from reasoningrec.ratings.payload import MAX_PAYLOAD_BYTES, PayloadError, parse_vote
 from reasoningrec.ratings.raters import hash_ip, rater_for
 from reasoningrec.ratings.schema import MIGRATIONS, SCHEMA_VERSION, SchemaError
@@ -28,14 +28,14 @@ def pool():
     return DemoPool.load()
 
 
+def first_item(pool, dataset: str) -> str:
+    """The sample id of the dataset's first pool user (its test target)."""
+    return pool.users[dataset][0].sample.sample_id
+
+
 def make_desk(tmp_path, pool, **settings) -> RatingDesk:
     config = {"min_read_s": 0.0, "salt": "s" * 40, **settings}
-    desk = RatingDesk(RatingsStore.open(tmp_path), pool, RatingsSettings(tmp_path, **config),
-                      "student-model", "v1", explainer=None, seed=0)
-    for sample_id in desk.items:       # what student_side() stores after a generation
-        desk.store.put_explanation(sample_id, "student-model", "v1", "No", 0.4,
-                                   f"Student text for {sample_id}.", 1.0)
-    return desk
+    return RatingDesk(RatingsStore.open(tmp_path), pool, RatingsSettings(tmp_path, **config), seed=0)
 
 
 def ballot(shown, choice="A", rater="", a=SCORES, b=SCORES):
@@ -79,9 +79,10 @@ def test_a_version_1_database_is_migrated_with_its_rows(tmp_path, pool):
 
 def test_one_vote_per_rater_sample_mode_is_the_schemas_rule(tmp_path, pool):
     desk = make_desk(tmp_path, pool)
-    shown = desk.issue(anon(), "ml1m:test:5239")
+    ml = first_item(pool, "ml1m")
+    shown = desk.issue(anon(), ml)
     desk.cast(ballot(shown), anon())
-    again = desk.issue(anon(), "ml1m:test:5239")          # a second ticket for the same item
+    again = desk.issue(anon(), ml)          # a second ticket for the same item
     with pytest.raises(DuplicateVote, match="Already voted"):
         desk.cast(ballot(again), anon())
     row = desk.store.votes()[0]                            # even bypassing every check in Python
@@ -94,8 +95,8 @@ def test_one_vote_per_rater_sample_mode_is_the_schemas_rule(tmp_path, pool):
     conn.rollback()
     conn.close()
     assert desk.store.count() == 1
-    desk.cast(ballot(desk.issue(anon(1), "ml1m:test:5239")), anon(1))   # another rater may
-    desk.cast(ballot(desk.issue(anon(), "ml1m:test:5239", "attention")), anon())  # another mode too
+    desk.cast(ballot(desk.issue(anon(1), ml)), anon(1))                  # another rater may
+    desk.cast(ballot(desk.issue(anon(), ml, "attention")), anon())       # another mode too
     assert desk.store.count() == 3
 
 
@@ -160,26 +161,29 @@ def test_login_only_on_a_space_with_oauth_and_its_libraries(monkeypatch):
 # -- the desk ---------------------------------------------------------------------------------------
 def test_items_share_sample_ids_with_the_explain_tab(pool, tmp_path):
     desk = make_desk(tmp_path, pool)
-    assert len(desk.items) == 120
-    for item in list(desk.items.values())[::17]:
+    assert len(desk.items) == sum(len(users) for users in pool.users.values())  # one per user
+    for item in list(desk.items.values())[::7]:
         req = build_request(pool, item.dataset, item.user_id, None, None, item.sample.target)
         assert req.sample == item.sample and req.teacher == item.teacher
 
 
 def test_blind_item_reveal_and_what_is_stored(tmp_path, pool):
     desk = make_desk(tmp_path, pool)
-    shown = desk.issue(anon(), "fashion:test:990")
+    user = pool.users["ml1m"][0]
+    shown = desk.issue(anon(), user.sample.sample_id)
     assert "system" not in json.dumps({k: shown[k] for k in ("A", "B")})    # names hidden
-    teacher = pool.teacher("fashion", "990", shown["candidate"])
+    teacher = pool.text("ml1m", user.user_id, shown["candidate"], "teacher")
+    ours = pool.text("ml1m", user.user_id, shown["candidate"], "student")
     texts = {shown["A"]["text"], shown["B"]["text"]}
-    assert texts == {teacher.text, "Student text for fashion:test:990."}
+    assert texts == {teacher.text, ours.text}          # ML-1M: the only pair it has
     result = desk.cast(ballot(shown, "B"), anon())
     roles = {s: result["reveal"][s]["role"] for s in "AB"}
     assert sorted(roles.values()) == ["student", "teacher"]
     row = desk.store.votes()[0]
     teacher_side = "a" if roles["A"] == "teacher" else "b"
     assert row["swapped"] == (teacher_side == "b") and row[f"text_{teacher_side}"] == teacher.text
-    assert row[f"system_{teacher_side}"] == teacher.model and row["choice"] == "B"
+    assert row[f"system_{teacher_side}"] == "Mixtral-8x7B-Instruct" and row["choice"] == "B"
+    assert pool.fingerprint in row[f"version_{teacher_side}"]
     assert row[f"prediction_{teacher_side}"] == ("Yes" if teacher.label else "No")
     assert row["reading_s"] >= 0 and row["rater_id"] == "anon:browser-0000"
 
@@ -212,8 +216,10 @@ def test_attention_checks_come_every_nth_item_and_flag_a_careless_choice(tmp_pat
         else:
             assert result["attention_failed"] is None
     assert modes == ["blind", "blind", "attention"] * 2
-    check = desk.issue(anon(1), "ml1m:test:5239", "attention")
-    side = next(s for s in "AB" if check[s]["text"] != pool.teacher("ml1m", "5239", "3819").text)
+    user = pool.users["ml1m"][0]
+    check = desk.issue(anon(1), user.sample.sample_id, "attention")
+    side = next(s for s in "AB" if check[s]["text"] != pool.teacher("ml1m", user.user_id,
+                                                                     user.sample.target).text)
     fine = desk.cast(ballot(check, "A" if side == "B" else "B",
                             **{side.lower(): {**SCORES, "faithfulness": 1}}), anon(1))
     assert fine["attention_failed"] == 0
@@ -230,11 +236,3 @@ def test_raters_are_given_the_same_items_until_three_have_rated_them(tmp_path, p
             ids.add(shown["sample_id"])
         seen.append(ids)
     assert seen[0] == seen[1] == seen[2] and not seen[3] & seen[0]
-
-
-def test_an_item_without_its_student_text_is_not_ready_without_a_model(tmp_path, pool):
-    desk = RatingDesk(RatingsStore.open(tmp_path), pool, RatingsSettings(tmp_path, salt="s" * 40),
-                      "student-model", "v1")
-    with pytest.raises(NotReady):
-        desk.issue(anon(), "ml1m:test:5239", "blind")
-    assert desk.issue(anon(), "ml1m:test:5239", "attention")["mode"] == "attention"

@@ -35,12 +35,7 @@ def voted(tmp_path_factory):
     writer = ShardWriter(shards)
     store.on_commit(writer)
     desk = RatingDesk(store, DemoPool.load(), RatingsSettings(folder, min_read_s=0, salt="k" * 40,
-                                                              attention_every=3),
-                      "student-model", "v1", seed=1)
-    for sample_id in desk.items:
-        store.put_explanation(sample_id, "student-model", "v1", "Yes", 0.7,
-                              "=HYPERLINK(\"x\") starts like a formula, and has \"quotes\", commas\n"
-                              "and a second line.", 0.5)
+                                                              attention_every=3), seed=1)
     for n in range(3):
         who = rater_for(None, f"rater-{n:05d}", "192.0.2.1", "k" * 40)
         for k in range(4):
@@ -100,8 +95,14 @@ def test_jsonl_and_csv_exports_round_trip(voted, tmp_path):
     assert rows == store.votes()
     export_votes(store, tmp_path / "v.csv")
     raw = (tmp_path / "v.csv").read_text()
-    assert "'=HYPERLINK" in raw and ",=HYPERLINK" not in raw     # no live spreadsheet formula
     assert read_csv(tmp_path / "v.csv") == store.votes()
+    formula = RatingsStore.open(tmp_path / "formula")      # a text that starts like a formula
+    formula.insert_restored([{**store.votes()[0], "text_a": "=HYPERLINK(\"x\") starts like a "
+                              "formula, and has \"quotes\", commas\nand a second line."}])
+    export_votes(formula, tmp_path / "f.csv")
+    raw = (tmp_path / "f.csv").read_text()
+    assert "'=HYPERLINK" in raw and ",=HYPERLINK" not in raw     # no live spreadsheet formula
+    assert read_csv(tmp_path / "f.csv") == formula.votes()
     counted = export_votes(store, tmp_path / "c.csv", only_counted=True)
     assert counted["rows"] == 6       # 9 blind votes, less rater 0's 3 (failed its check)
     with pytest.raises(ValueError, match="unknown export format 'xlsx'"):
@@ -116,7 +117,7 @@ def test_cli_report_export_and_restore(voted, tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["votes"] == {"total": 12, "blind": 9, "attention_checks": 3, "failed_checks": 1,
                                "excluded_careless": 3, "counted": 6}
-    assert report["pairs"][0]["votes"] == 6 and report["raters"]["careless"] == 1
+    assert sum(p["votes"] for p in report["pairs"]) == 6 and report["raters"]["careless"] == 1
     assert (tmp_path / "r.png").stat().st_size > 10_000
     assert cli(["ratings", "report", "--dir", folder, "--boot", "100"]) == 0
     assert "win rate (95% CI)" in capsys.readouterr().out

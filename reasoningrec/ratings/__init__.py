@@ -1,4 +1,5 @@
-"""Human ratings of explanations: blind teacher-vs-student comparisons with Likert scores.
+"""Human ratings of explanations: blind pairwise comparisons of three systems' stored texts
+(Mixtral, the paper's teacher; the paper's 7B student; our student) with Likert scores.
 
     from reasoningrec.ratings import RatingsSettings, RatingsStore, RatingDesk
     settings = RatingsSettings.from_env()                  # REASONINGREC_RATINGS_DIR, ...
@@ -8,7 +9,7 @@
     reasoningrec ratings report | export | restore         # the CLI (commands/ratings.py)
 
 Modules: config (env settings), schema (migrations), store (votes + cached explanations),
-payload (checking a ballot), raters (identity, IP hashing), items (what is rated, tickets,
+payload (checking a ballot), raters (identity, IP hashing), items (what is rated, pairs, tickets,
 attention checks), desk (issue an item, cast a vote), sync (JSONL shards, Hub push, restore),
 export (JSONL/CSV), stats (bootstrap, Bradley-Terry, Krippendorff's alpha), report (results).
 """

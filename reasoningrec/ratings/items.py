@@ -1,14 +1,16 @@
-"""What raters rate: every demo-pool candidate that has a teacher rationale, the contradicting
-explanations used as attention checks, model versions, and signed tickets.
+"""What raters rate: every demo-pool target with stored texts (Mixtral's rationale, the
+paper's 7B student's output where released, our student's), the pairs of systems an item can
+show, the contradicting explanations used as attention checks, and signed tickets.
 
     from reasoningrec.ratings.items import rating_items, attention_explanation, TicketSigner
-    items = rating_items(pool)                    # {sample_id: RatingItem}, 120 in the shipped pool
+    items = rating_items(pool)                    # {sample_id: RatingItem}, one per pool user
+    items[sid].pairs()                            # [("teacher", "student"), ...]
     prediction, text = attention_explanation(items[sid], pool.datasets["ml1m"])
     signer = TicketSigner(secret); token = signer.sign({...}); fields = signer.verify(token)
 
-A ticket records what the server showed (item, mode, side swap, student version, rater, when),
-signed with HMAC so a client can neither invent an item nor move the clock; the vote is
-rebuilt from it, so the store keeps what was really on the screen.
+A ticket records what the server showed (item, mode, pair, side swap, pool build, rater,
+when), signed with HMAC so a client can neither invent an item nor move the clock; the vote
+is rebuilt from it, so the store keeps what was really on the screen.
 """
 from __future__ import annotations
 
@@ -16,11 +18,11 @@ import base64
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass, field, replace
+from itertools import combinations
 
 from ..data.schema import Dataset, Sample
-from ..demo_pool import DemoPool, TeacherRationale
+from ..demo_pool import SYSTEMS, DemoPool, PoolText
 from .payload import PayloadError
 
 CHECK_SYSTEM, CHECK_VERSION = "attention check (contradicts its own prediction)", "v1"
@@ -32,12 +34,20 @@ class RatingItem:
     dataset: str
     user_id: str
     sample: Sample
-    teacher: TeacherRationale
+    texts: dict[str, PoolText] = field(default_factory=dict)   # role -> stored text
+
+    @property
+    def teacher(self) -> PoolText:
+        return self.texts["teacher"]
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """The pairs of systems this item can show blind, in SYSTEMS order."""
+        return list(combinations([r for r in SYSTEMS if r in self.texts], 2))
 
 
 def rating_items(pool: DemoPool) -> dict[str, RatingItem]:
-    """Each pool candidate with a teacher rationale, keyed by a sample id that matches the
-    Explain tab's (ui/state.build_request) for the same user and candidate."""
+    """Each pool candidate with a stored teacher rationale, keyed by a sample id that matches
+    the Explain tab's (ui/state.build_request) for the same user and candidate."""
     out = {}
     for dataset, users in pool.users.items():
         for pu in users:
@@ -49,12 +59,13 @@ def rating_items(pool: DemoPool) -> dict[str, RatingItem]:
                        else f"{pu.sample.key or pu.user_id}@{target}")
                 sample = replace(pu.sample, target=target, key=key, label=cand.label)
                 out[sample.sample_id] = RatingItem(sample.sample_id, dataset, pu.user_id, sample,
-                                                   cand.teacher)
+                                                   dict(cand.texts))
     return out
 
 
-def teacher_version(item: RatingItem, pool: DemoPool) -> str:
-    return f"{item.teacher.template}; pool v{pool.meta.get('version', '?')}"
+def text_version(text: PoolText, pool: DemoPool) -> str:
+    """What the store records as a text's version: the system's own, and the pool build."""
+    return f"{text.system.version}; pool {pool.fingerprint}"
 
 
 def _variant(item_id: str) -> int:
@@ -75,24 +86,6 @@ def attention_explanation(item: RatingItem, ds: Dataset) -> tuple[str, str]:
     return "No", (f"The user will love {title}. Since {since}, this {noun} matches their taste "
                   f"exactly, and their profile says they seek out this kind of {noun}. "
                   f"I am confident they would like {title}.")
-
-
-def model_version(spec: str, max_tokens: int, settings: str = "") -> str:
-    """A short fingerprint of the model files a spec names (size + first MiB of each) and of
-    the prompt settings, plus the generation length: a new adapter or setting gives a new
-    version and new explanations."""
-    from ..models.registry import SHORT_NAMES
-    resolved = SHORT_NAMES[spec]() if spec in SHORT_NAMES else spec
-    digest = hashlib.sha256(f"{resolved.split(':', 1)[0]}|{settings}".encode())
-    for part in resolved.split(":", 1)[-1].split("+"):
-        path = Path(part)
-        if path.is_file():
-            digest.update(str(path.stat().st_size).encode())
-            with path.open("rb") as f:
-                digest.update(f.read(1 << 20))
-        else:
-            digest.update(part.encode())
-    return f"{digest.hexdigest()[:12]}; max_tokens={max_tokens}"
 
 
 class TicketSigner:

@@ -147,9 +147,9 @@ def report_markdown(report: dict) -> str:
             lines.append(f"| {p['x']} vs {p['y']} | {p['votes']} | {p['x_wins']}–{p['y_wins']} | "
                          f"{p['ties']} | {p['both_bad']} | {p['x_win_rate']} [{p['ci'][0]}, {p['ci'][1]}] |")
     if report["bradley_terry"]:
-        lines += ["", "| system | Bradley–Terry log-strength (95% CI) |", "|---|---|"]
-        lines += [f"| {s} | {b['score']} [{b['ci'][0]}, {b['ci'][1]}] |"
-                  for s, b in report["bradley_terry"].items()]
+        lines += ["", "| rank | system | Bradley–Terry log-strength (95% CI) |", "|---|---|---|"]
+        lines += [f"| {n} | {s} | {b['score']} [{b['ci'][0]}, {b['ci'][1]}] |"
+                  for n, (s, b) in enumerate(report["bradley_terry"].items(), 1)]
     if any(report["likert"].values()):
         systems = sorted({s for c in report["likert"].values() for s in c})
         lines += ["", "| criterion | " + " | ".join(systems) + " | Krippendorff α (ordinal) |",

@@ -7,8 +7,9 @@ Each entry of MIGRATIONS takes the database from version n to n+1 and is never e
 shipped: a change is a new entry. A database newer than this code is refused (an old app must
 not write rows a newer schema would misread).
 
-Tables: `votes` (one row a vote, with everything the rater was shown) and `explanations`
-(the student's text per sample and model version, generated once and reused).
+Tables: `votes` (one row a vote, with everything the rater was shown: per side the role
+(teacher, authors, student or check), the model, its version and the text) and `explanations`
+(student texts the app generated for ratings before the pool stored them; no longer written).
 """
 from __future__ import annotations
 

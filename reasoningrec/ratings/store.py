@@ -162,7 +162,18 @@ class RatingsStore:
                                       "GROUP BY sample_id", (mode,)).fetchall()
         return {r[0]: r[1] for r in rows}
 
-    # -- the student's explanations, generated once per sample and model version -------------
+    def pair_counts(self, mode: str) -> dict[tuple[str, str], int]:
+        """Votes per pair of roles shown (sorted), e.g. {("student", "teacher"): 12}."""
+        with self._lock:
+            rows = self._conn.execute("SELECT role_a, role_b, COUNT(*) FROM votes WHERE mode=? "
+                                      "GROUP BY role_a, role_b", (mode,)).fetchall()
+        out: dict[tuple[str, str], int] = {}
+        for a, b, n in rows:
+            key = tuple(sorted((a, b)))
+            out[key] = out.get(key, 0) + n
+        return out
+
+    # -- the student's explanations, kept by v1 of the app (read-only now) -------------
     def explanation(self, sample_id: str, system: str, version: str) -> dict | None:
         with self._lock:
             row = self._conn.execute("SELECT * FROM explanations WHERE sample_id=? AND system=? AND "

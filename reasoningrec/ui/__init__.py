@@ -15,6 +15,7 @@ import logging
 
 import gradio as gr
 
+from ..demo_pool import LABELS
 from ..ratings import RatingDesk
 from .api import api_endpoints, rating_endpoints
 from .explain import explain_tab
@@ -22,10 +23,22 @@ from .rate import rate_tab
 from .results import results_tab
 from .service import AppService
 
-INTRO = ("# ReasoningRec\nWill this user like this item? A small **student** LLM predicts and "
-         "explains; a large **teacher**'s rationale is shown beside it. Pick a user from the demo "
-         "pool (real MovieLens-1M and Amazon Fashion users), or edit their profile, history and "
-         "candidate, then press **Run**. [Paper](https://arxiv.org/abs/2410.23180)")
+
+def intro(service: AppService) -> str:
+    """The page's first lines: what each column is, true for the pool and students served."""
+    ours = sorted({s.title for s in service.students.values()})
+    authors = [LABELS.get(n, n) for n, systems in service.pool.systems.items() if "authors" in systems]
+    paper_student = (f", and ({' and '.join(authors)}) the released output of **the paper's own "
+                     "Llama-2-7B student**" if authors else "")
+    return ("# ReasoningRec\nWill this user like this item? **Our student** "
+            f"({'; '.join(ours)}) answers and explains why, live on this machine. Beside it, "
+            "for each user's real test item: the rationale of **Mixtral-8x7B-Instruct, the "
+            f"paper's teacher, told the true answer**{paper_student}. Pick a user from the "
+            "demo pool (real MovieLens-1M and Amazon Fashion test users) or edit their profile, "
+            "history and candidate, then press **Run**; the **Rate** tab compares the systems' "
+            "explanations blind. [Paper](https://arxiv.org/abs/2410.23180)")
+
+
 QUEUE_SIZE = 16
 log = logging.getLogger(__name__)
 
@@ -45,7 +58,7 @@ def open_ratings(service: AppService) -> RatingDesk:
 def build_app(service: AppService, ratings: RatingDesk | None = None) -> gr.Blocks:
     desk = ratings or open_ratings(service)
     with gr.Blocks(title="ReasoningRec", analytics_enabled=False) as demo:
-        gr.Markdown(INTRO)
+        gr.Markdown(intro(service), elem_id="rr-intro")
         with gr.Tabs():
             explain_tab(demo, service)
             rate_tab(demo, desk)

@@ -36,12 +36,17 @@ def api_endpoints(service: AppService) -> None:
             raise gr.Error(str(exc), print_exception=False) from None
 
     def describe(req, pred) -> dict:
+        authors = None if req.edited else service.pool.text(
+            req.sample.dataset, req.pool_user.user_id, req.sample.target, "authors")
         return {"sample_id": req.sample.sample_id, "candidate": req.sample.target,
                 "prediction": "Yes" if pred.label else "No", "p_yes": round(pred.p_yes, 6),
-                "edited": req.edited, "model": service.student_name,
+                "edited": req.edited, "model": service.student(req.sample.dataset).title,
                 "teacher": None if req.teacher is None else {
-                    "model": req.teacher.model, "label": req.teacher.label,
+                    "model": req.teacher.system.title, "label": req.teacher.label,
                     "rationale": req.teacher.text},
+                "paper_student": None if authors is None else {
+                    "model": authors.system.title, "run": authors.system.version,
+                    "p_yes": authors.p_yes, "explanation": authors.text},
                 "evidence": req.evidence, "notes": req.notes}
 
     def predict(dataset: str = "ml1m", user_id: str = "", candidate: str = "",
@@ -49,7 +54,7 @@ def api_endpoints(service: AppService) -> None:
         """P(Yes) and the predicted answer for a pool user or an edited input."""
         req = request(dataset, user_id, candidate, profile, history)
         try:
-            pred = service.explainer.predict(req.ds, req.sample)
+            pred = service.student(req.sample.dataset).explainer.predict(req.ds, req.sample)
         except (BackendError, ValueError) as exc:
             raise gr.Error(f"The model could not answer: {exc}") from None
         return {**describe(req, pred), "seconds": round(pred.seconds, 3),
@@ -64,7 +69,8 @@ def api_endpoints(service: AppService) -> None:
             raise gr.Error(f"max_tokens must be between 1 and {MAX_API_TOKENS}, got {max_tokens}")
         out, text = None, ""
         try:
-            for kind, value in service.explainer.stream(req.ds, req.sample, max_tokens=int(max_tokens)):
+            explainer = service.student(req.sample.dataset).explainer
+            for kind, value in explainer.stream(req.ds, req.sample, max_tokens=int(max_tokens)):
                 if kind == "prediction":
                     out = {**describe(req, value), "explanation": "", "done": False}
                     yield out
@@ -90,8 +96,8 @@ def rating_endpoints(desk) -> None:
         c.predict(json.dumps({"ticket": item["ticket"], "rater": "my-rater-id-123",
                   "choice": "A", "scores": {"A": {...}, "B": {...}}}), api_name="/vote")
 
-    /rate_item generates the student's explanation when it is not cached yet (waiting for the
-    shared model). A bad, oversized, duplicate or too-quick vote raises gr.Error saying why.
+    Both only read the texts the pool builder stored: no model runs for a rating. A bad,
+    oversized, duplicate or too-quick vote raises gr.Error saying why.
     """
     from ..ratings.payload import PayloadError, parse_vote
     from ..ratings.raters import client_ip, rater_for

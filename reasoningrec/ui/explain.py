@@ -1,5 +1,7 @@
-"""The Explain tab: pick a pool user (or edit one), run the student, read its streamed
-explanation next to the teacher's rationale. Built inside a gr.Blocks by `explain_tab(demo, service)`.
+"""The Explain tab: pick a pool user (or edit one), run our student live, read its streamed
+explanation next to the stored texts of the paper's teacher (Mixtral-8x7B-Instruct, told the
+true answer) and of the paper's Llama-2-7B student (where the authors released its output).
+Built inside a gr.Blocks by `explain_tab(demo, service)`.
 
 Events: picking a user fills the inputs and, in the model queue, warms that user's prompt
 (LiveExplainer.warm), so Run streams at once. History edits are instant (no queue). Run and
@@ -42,7 +44,8 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
     def candidate_choices(dataset, user_id):
         ds, pu = pool.datasets[dataset], pool.user(dataset, user_id)
         starred = [(f"★ {render.item_title(ds, c.item_id)} [{c.item_id}]"
-                    + (" · teacher rationale" if c.teacher else ""), c.item_id) for c in pu.candidates]
+                    + (" · test target, stored rationales" if c.texts else ""), c.item_id)
+                   for c in pu.candidates]
         ids = {c.item_id for c in pu.candidates}
         return starred + [c for c in catalogue(dataset) if c[1] not in ids]
 
@@ -50,17 +53,35 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
         ds = pool.datasets[dataset]
         return [(f"{n}. {render.item_title(ds, i)}", str(n - 1)) for n, (i, _) in enumerate(history, 1)]
 
+    def missing_note(req, who: str) -> str:
+        """Why a stored text is not shown, in plain words for visitors."""
+        if req.edited:
+            return (f"You edited the profile or history: {who} was written for the user's real "
+                    "data, so it is not shown for this input."
+                    + (" A live teacher answers after our student." if who == "Mixtral's "
+                       "rationale" and service.teacher_spec else ""))
+        return (f"{who[0].upper() + who[1:]} exists only for each user's test target (the first "
+                "★ candidate), not for this candidate.")
+
     def teacher_view(req):
         if req.teacher is not None:
             return render.teacher_panel(req.teacher)
-        if req.edited:
-            note = ("Edited input: no precomputed teacher rationale. "
-                    + ("The live teacher answers after the student." if service.teacher_spec else
-                       "No live teacher is configured (set REASONINGREC_TEACHER to a model "
-                       "spec, e.g. openai:http://localhost:8000/v1#<model>)."))
-        else:
-            note = "This candidate was never rated by the user: no teacher rationale (answer unknown)."
-        return render.teacher_panel(None, note)
+        return render.teacher_panel(None, missing_note(req, "Mixtral's rationale"))
+
+    def authors_view(req):
+        if "authors" not in pool.systems.get(req.sample.dataset, {}):
+            return render.authors_panel(None, "The paper's authors did not release their "
+                                        "student's outputs for this dataset: nothing to show.")
+        stored = None if req.edited else pool.text(req.sample.dataset, req.pool_user.user_id,
+                                                    req.sample.target, "authors")
+        return render.authors_panel(stored, missing_note(req, "the paper's student's output"))
+
+    def student_header(dataset):
+        info = service.student(dataset).info
+        line = f"Runs live here: {info.title}"
+        if info.teacher:
+            line += f"  \nTaught by: {info.teacher}"
+        return line + (f"  \n⚠️ {info.note}" if info.note else "")
 
     # -- handlers ---------------------------------------------------------------------------
     def load_user(dataset, user_id):
@@ -76,7 +97,8 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
                 gr.update(choices=history_choices(dataset, history), value=None),
                 gr.update(choices=catalogue(dataset), value=None),
                 gr.update(choices=candidate_choices(dataset, user_id), value=pu.sample.target),
-                "", "", teacher_view(req), render.agreement(None, None), None, "")
+                "", "", teacher_view(req), render.agreement(None, None), None, "",
+                authors_view(req), student_header(dataset))
 
     def switch_dataset(dataset):
         return load_user(dataset, None)
@@ -109,14 +131,14 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
             req = build_request(pool, draft["dataset"], draft["user_id"], profile,
                                 draft["history"], candidate)
         except InputError:
-            return gr.skip()
-        return teacher_view(req)
+            return gr.skip(), gr.skip()
+        return teacher_view(req), authors_view(req)
 
     def warm(draft, profile, candidate):
         try:
             req = build_request(pool, draft["dataset"], draft["user_id"], profile,
                                 draft["history"], candidate)
-            info = service.explainer.warm(req.ds, req.sample)
+            info = service.student(req.sample.dataset).explainer.warm(req.ds, req.sample)
         except (InputError, BackendError, ValueError):
             return gr.skip()  # Run reports the problem
         if info["prompt_tokens"] is None:
@@ -130,27 +152,29 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
             req = build_request(pool, draft["dataset"], draft["user_id"], profile,
                                 draft["history"], candidate)
         except InputError as exc:
-            yield render.message(str(exc), "error"), skip, skip, skip, skip, skip, None
+            yield render.message(str(exc), "error"), skip, skip, skip, skip, skip, None, skip
             return
+        student = service.student(req.sample.dataset)
         notes = [("info", n) for n in req.notes]
         history_items = [req.ds.items[h.item_id] for h in req.sample.history]
         history_view = lambda cited=frozenset(): render.history_table(req.ds, req.sample.history, cited)  # noqa: E731
         teacher_label = req.teacher.label if req.teacher else None
-        status = render.messages(notes + [("wait", "Running the student…")])
+        status = render.messages(notes + [("wait", "Running our student…")])
         yield status, "", render.explanation("", done=False), history_view(), teacher_view(req), \
-            render.agreement(None, None), None
+            render.agreement(None, None), None, authors_view(req)
         text, pred, bar = "", None, ""
         try:
-            for kind, value in service.explainer.stream(req.ds, req.sample):
+            for kind, value in student.explainer.stream(req.ds, req.sample):
                 if kind == "prediction":
                     pred = value
                     bar = render.probability_bar(pred.p_yes, f"P(Yes) in {pred.seconds:.2f} s")
-                    yield skip, bar, skip, skip, skip, render.agreement(pred.label, teacher_label), pred.label
+                    yield skip, bar, skip, skip, skip, render.agreement(pred.label, teacher_label), \
+                        pred.label, skip
                 elif kind == "token":
                     text += value
                     spans = cited_spans(text, history_items)
                     yield skip, skip, render.explanation(text, spans, done=False), \
-                        history_view({s[2] for s in spans}), skip, skip, skip
+                        history_view({s[2] for s in spans}), skip, skip, skip, skip
                 elif kind == "done":
                     rate = f", {value['tokens_per_s']:.0f} tokens/s" if value.get("tokens_per_s") else ""
                     timing = (f"P(Yes) in {value.get('prediction_s', 0):.2f} s · first token "
@@ -161,12 +185,12 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
                     bar = render.probability_bar(pred.p_yes, timing)
         except (BackendError, ValueError) as exc:
             yield render.messages(notes + [("error", f"The model could not answer: {exc}")]), \
-                skip, skip, skip, skip, skip, skip
+                skip, skip, skip, skip, skip, skip, skip
             return
         spans = cited_spans(text, history_items)
-        done = render.messages(notes + [("ok", f"Done · {service.student_name}")])
+        done = render.messages(notes + [("ok", f"Done · {student.title}")])
         yield done, bar, render.explanation(text.strip(), cited_spans(text.strip(), history_items)), \
-            history_view({s[2] for s in spans}), skip, skip, skip
+            history_view({s[2] for s in spans}), skip, skip, skip, skip
 
     def evidence_view(draft, profile, candidate):
         """The evidence panel for what is on the page (follows every edit, like the teacher)."""
@@ -206,8 +230,6 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
 
     # -- layout -----------------------------------------------------------------------------
     with gr.Tab("Explain", id="explain"):
-        gr.Markdown(f"**Student:** {service.student_name}" +
-                    (f"  \n⚠️ {service.student_note}" if service.student_note else ""))
         with gr.Row():
             dataset = gr.Radio([(_label(n), n) for n in pool.users], value=first, label="Dataset")
             user = gr.Dropdown(user_choices(first), label="Pool user", elem_id="rr-user")
@@ -236,17 +258,22 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
                         add_liked = gr.Radio(["Liked", "Disliked"], value="Liked", show_label=False)
                         add = gr.Button("Add to history", size="sm", elem_id="rr-add")
             with gr.Column(scale=4):
-                gr.Markdown("### Student")
+                gr.Markdown("### Our student")
+                student_head = gr.Markdown(student_header(first), elem_id="rr-student-head")
+                gr.Markdown(f"<small>{render.P_YES_LINE}</small>", elem_id="rr-pyes-help")
                 student_box = gr.HTML(elem_id="rr-student")
                 explanation_box = gr.HTML(elem_id="rr-explanation")
                 evidence_box = gr.HTML(elem_id="rr-evidence")
             with gr.Column(scale=4):
-                gr.Markdown("### Teacher")
+                gr.Markdown("### The paper's teacher")
                 agree_box = gr.HTML(elem_id="rr-agree")
                 teacher_box = gr.HTML(elem_id="rr-teacher")
+                gr.Markdown("### The paper's student")
+                authors_box = gr.HTML(elem_id="rr-authors")
 
     loaded = [user, draft, profile, history_box, pick, add_item, candidate, student_box,
-              explanation_box, teacher_box, agree_box, student_label, status]
+              explanation_box, teacher_box, agree_box, student_label, status, authors_box,
+              student_head]
     hidden = {"api_visibility": "undocumented"}
     warm_args = dict(fn=warm, inputs=[draft, profile, candidate], outputs=[status],
                      show_progress="minimal", **MODEL_QUEUE, **hidden)
@@ -266,11 +293,12 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
     add.click(lambda d, i, lk: edit_history(d, "add", item_id=i, liked=lk),
               [draft, add_item, add_liked], history_out, queue=False, **hidden) \
         .then(**evidence_args)
-    candidate.input(candidate_changed, [draft, profile, candidate], [teacher_box], queue=False,
+    candidate.input(candidate_changed, [draft, profile, candidate], [teacher_box, authors_box],
+                    queue=False,
                     **hidden).then(**warm_args)
     run_btn.click(run, [draft, profile, candidate],
                   [status, student_box, explanation_box, history_box, teacher_box, agree_box,
-                   student_label], **MODEL_QUEUE, **hidden) \
+                   student_label, authors_box], **MODEL_QUEUE, **hidden) \
         .then(live_teacher, [draft, profile, candidate, student_label], [teacher_box, agree_box],
               concurrency_id="teacher", concurrency_limit=1, **hidden)
     candidate.input(**evidence_args)

@@ -1,4 +1,5 @@
-"""The Rate tab: two explanations of one prediction, teacher and student, sides random and
+"""The Rate tab: two explanations of one prediction, from two of three systems (Mixtral, the
+paper's teacher; the paper's Llama-2-7B student, Fashion only; our student), sides random and
 names hidden. The rater scores each 1-5 on three criteria and picks A / B / tie / both bad;
 the names are revealed after the vote. Built inside gr.Blocks by `rate_tab(demo, desk)`.
 
@@ -6,8 +7,8 @@ Vote buttons unlock only when both texts are on screen and the minimum reading t
 to their length, REASONINGREC_RATINGS_MIN_READ_S / _READ_CPS) has passed, and lock again after
 one vote; the server checks the same time and the one-vote rule itself (ratings/desk.py,
 store.py). Raters are a Hugging Face login on a Space with OAuth, else an anonymous id kept in
-the browser (gr.BrowserState). An item whose student text is not cached is generated in the
-model queue, and both texts appear together, so the wait does not tell the sides apart.
+the browser (gr.BrowserState). Every text was stored by the pool builder ahead of time: no
+model runs for a rating, so an item shows at once.
 """
 from __future__ import annotations
 
@@ -17,16 +18,17 @@ from html import escape
 
 import gradio as gr
 
-from ..ratings.desk import NotReady, RatingDesk
+from ..ratings.desk import RatingDesk
 from ..ratings.payload import PayloadError, parse_vote
 from ..ratings.raters import client_ip, new_browser_id, oauth_available, rater_for
 from ..ratings.schema import CHOICES, CRITERIA
 from ..ratings.store import VoteRejected
 from . import render
 
-ROLE_NAMES = {"teacher": "the teacher", "student": "the student", "check": "an attention check"}
+ROLE_NAMES = {"teacher": "the paper's teacher", "authors": "the paper's 7B student",
+              "student": "our student", "check": "an attention check"}
 CHOICE_LABELS = {"A": "A is better", "B": "B is better", "tie": "Tie", "both_bad": "Both bad"}
-HELP = ("### Rate explanations\nA model predicted whether this user will like the candidate "
+HELP = ("### Rate explanations\nTwo systems said whether this user will like the candidate "
         "and explained why. Read both explanations (their authors are hidden and the sides are "
         "random), score each from 1 (poor) to 5 (excellent), then pick the better one. "
         "**Plausibility**: does the reasoning sound right? **Faithfulness**: does it support its "
@@ -56,7 +58,8 @@ def reveal_html(result: dict) -> str:
     parts = []
     for side in ("A", "B"):
         r = result["reveal"][side]
-        parts.append(f'<div><b>{side}</b> was {escape(ROLE_NAMES[r["role"]])}: {escape(r["system"])} '
+        parts.append(f'<div><b>{side}</b> was {escape(ROLE_NAMES.get(r["role"], r["role"]))}: '
+                     f'{escape(r.get("title") or r["system"])} '
                      f'<span style="color:#6b7280">({escape(r["version"])})</span></div>')
     if result["attention_failed"] is not None:
         parts.append(render.message("This item was an attention check: one text contradicts its "
@@ -106,24 +109,9 @@ def _rate_tab(demo: gr.Blocks, desk: RatingDesk) -> None:
         blank = [None, "", "", "", "", *[gr.update(value=None, interactive=False)] * 6, *locked, "",
                  gr.Timer(active=False)]
         try:
-            who = rater(browser_id, profile, request)
-            chosen = desk.choose(who.rater_id)
-            return showing(desk.issue(who, chosen=chosen, generate=False))
-        except NotReady:
-            pending = {"pending": [chosen[0].item_id, chosen[1]]}
-            return [pending, render.message("Preparing the two explanations…", "wait"), *blank[2:]]
+            return showing(desk.issue(rater(browser_id, profile, request)))
         except (PayloadError, VoteRejected) as exc:
             return [None, render.message(str(exc), "error"), *blank[2:]]
-
-    def prepare(shown, browser_id, profile: gr.OAuthProfile | None, request: gr.Request):
-        if not shown or "pending" not in shown:
-            return [skip] * 17
-        try:
-            item_id, mode = shown["pending"]
-            who = rater(browser_id, profile, request)
-            return showing(desk.issue(who, chosen=(desk.items[item_id], mode)))
-        except Exception as exc:  # the model can fail in many ways: say so, keep the page up
-            return [None, render.message(f"Could not prepare the item: {exc}", "error"), *[skip] * 15]
 
     def tick(shown):
         if not shown or "shown_at" not in shown or shown.get("voted"):
@@ -183,11 +171,7 @@ def _rate_tab(demo: gr.Blocks, desk: RatingDesk) -> None:
     hidden = {"api_visibility": "undocumented"}
     item_out = [shown, status, context, texts["A"], texts["B"], *radios, *buttons, reveal, timer]
     demo.load(init, [browser_id], [browser_id, who], queue=False, **hidden)
-    # prepare waits in the model queue even when start already showed a cached item: no
-    # spinner over the texts meanwhile (the status line says when it is preparing)
-    next_btn.click(start, [browser_id], item_out, queue=False, **hidden).then(
-        prepare, [shown, browser_id], item_out, concurrency_id="model", concurrency_limit=1,
-        show_progress="hidden", **hidden)
+    next_btn.click(start, [browser_id], item_out, queue=False, **hidden)
     timer.tick(tick, [shown], [*buttons, timer, status], queue=False, show_progress="hidden",
                **hidden)
     vote_out = [shown, status, reveal, *buttons, *radios]

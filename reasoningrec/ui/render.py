@@ -2,16 +2,19 @@
 nothing else in the app builds HTML. Styles are inline so the pieces look the same anywhere.
 
     history_table(ds, entries, cited={"48"}); probability_bar(0.62); explanation(text, spans)
+    teacher_panel(pool_text); authors_panel(pool_text); system_note(system)
 """
 from __future__ import annotations
 
 from html import escape
 
 from ..data.schema import Dataset, HistoryEntry
-from ..demo_pool import TeacherRationale
+from ..demo_pool import PoolText
 from ..prompts.text import cap_text
 
 GREEN, RED, MARK = "#15803d", "#b91c1c", "#fde68a"
+P_YES_LINE = ("P(Yes) is the probability the model gives to answering \"Yes\" (the user will "
+              "like it) rather than \"No\"; 0.5 or more is a Yes.")
 
 
 def message(text: str, kind: str = "info") -> str:
@@ -79,22 +82,40 @@ def explanation(text: str, spans: list[tuple[int, int, str]] = (), done: bool = 
             f'{body}{cursor}</div>')
 
 
-def teacher_panel(rationale: TeacherRationale | None, note: str = "", text: str | None = None,
+def _head(title: str, how: str) -> str:
+    return (f'<div style="color:#6b7280;font-size:0.85em"><b>{escape(title)}</b>'
+            + (f' · {escape(how)}' if how else "") + '</div>')
+
+
+def teacher_panel(rationale: PoolText | None, note: str = "", text: str | None = None,
                   model: str = "", label: int | None = None, done: bool = True) -> str:
-    """A precomputed rationale, a live one (text/model/label), or a note why there is none."""
+    """A stored rationale, a live one (text/model/label), or a note why there is none."""
     if rationale is not None:
-        text, model, label = rationale.text, rationale.model, rationale.label
-        how = (f"precomputed with the {rationale.template} prompt: the teacher was told the "
-               f"user's real answer ({'Yes' if label else 'No'}) and explains it")
+        text, label = rationale.text, rationale.label
+        head = _head(rationale.system.title, rationale.system.about)
+        word = "true answer"
     else:
-        how = "live, not told the answer"
+        head = _head(model, "live, not told the answer")
+        word = "its answer"
     if text is None:
         return message(note or "No teacher rationale for this input.", "info")
-    head = (f'<div style="color:#6b7280;font-size:0.85em">{escape(model)} · {escape(how)}</div>')
     verdict = "" if label is None else (
         f'<div style="font-weight:700;color:{GREEN if label else RED}">Teacher: '
-        f'{"Yes" if label else "No"}</div>')
+        f'{"Yes" if label else "No"} ({word})</div>')
     return f'<div class="rr-teacher">{head}{verdict}{explanation(text, done=done)}</div>'
+
+
+def authors_panel(output: PoolText | None, note: str = "") -> str:
+    """The paper's student's released explanation and P(Yes), or a note why there is none."""
+    if output is None:
+        return message(note or "No output of the paper's student for this input.", "info")
+    scored = None if output.p_yes is None else int(output.p_yes >= 0.5)
+    said = "" if output.label is None or output.label == scored else (
+        f'<div style="font-weight:700;color:{GREEN if output.label else RED}">Its text argues '
+        f'{"Yes" if output.label else "No"}, against its own P(Yes)</div>')
+    bar = probability_bar(output.p_yes, "") if output.p_yes is not None else ""
+    return (f'<div class="rr-authors">{_head(output.system.title, output.system.about)}'
+            f'{bar}{said}{explanation(output.text)}</div>')
 
 
 def agreement(student_label: int | None, teacher_label: int | None) -> str:

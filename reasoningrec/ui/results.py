@@ -19,7 +19,9 @@ N_BOOT = 1000   # bootstrap resamples for the page (the CLI defaults to 2,000)
 
 def results_tab(demo: gr.Blocks, desk: RatingDesk | None) -> None:
     with gr.Tab("Results", id="results") as tab:
-        gr.Markdown("### Results\nBlind ratings of teacher vs student explanations so far.")
+        gr.Markdown("### Results\nBlind ratings so far of three systems' explanations: Mixtral "
+                    "(the paper's teacher, told the true answer), the paper's Llama-2-7B student "
+                    "(Fashion) and our student, ranked by Bradley–Terry strength.")
         if desk is None:
             gr.Markdown("Ratings are switched off in this app.")
             return

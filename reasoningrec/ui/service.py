@@ -1,15 +1,20 @@
-"""What the app's events share: the demo pool, the one student model and the optional live
-teacher. Built once per process (app.py) and handed to the tabs and the API.
+"""What the app's events share: the demo pool, the student model of each dataset and the
+optional live teacher. Built once per process (app.py) and handed to the tabs and the API.
 
-    service = AppService.start()                   # default student, assets/demo_pool
-    AppService.start(student="student-evidence")   # the hybrid student (pool evidence in prompts)
-    service.student_name, service.student_note     # what the UI says about the model
-    for kind, value in service.explainer.stream(req.ds, req.sample, max_tokens=80): ...
+    service = AppService.start()                   # each dataset's default student, assets/demo_pool
+    AppService.start(student="student-evidence")   # one student for every dataset
+    student = service.student("fashion")           # .info (StudentInfo: title, teacher, note)
+    for kind, value in student.explainer.stream(req.ds, req.sample, max_tokens=80): ...
+
+Each dataset is served its default student (scorers.default_student), unless one student is
+asked for; datasets with the same student share one loaded model. The Rate tab uses no model
+at all: it shows the texts the pool builder stored.
 """
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import teacher_spec
@@ -17,44 +22,45 @@ from ..demo_pool import POOL_DIR, DemoPool
 from ..live import LiveExplainer
 from ..models.loader import load_backend
 from ..predict import PromptOptions
-from ..scorers import STUDENTS, student_options, student_spec
+from ..students import StudentInfo, student_for, student_version
 
 log = logging.getLogger(__name__)
 
 
-NAMES = {"student": "ReasoningRec student (SmolLM2-135M + LoRA)",
-         "student-evidence": "ReasoningRec hybrid student (SmolLM2-135M + LoRA, reads "
-                             "collaborative evidence)"}
+@dataclass(frozen=True)
+class ServedStudent:
+    info: StudentInfo
+    explainer: LiveExplainer
 
-
-def resolve_student(spec: str | None) -> tuple[str, str, str]:
-    """(model spec, short name, note for the UI). A shipped student (the default one when
-    `spec` is empty), else the base SmolLM2 (and the note says so)."""
-    name = spec or "student"
-    if name in STUDENTS:
-        try:
-            return student_spec(name), NAMES[name], ""
-        except FileNotFoundError:
-            return ("smollm2", "SmolLM2-135M-Instruct (base)",
-                    f"No distilled student adapter is shipped yet ({STUDENTS[name].name}/"
-                    "adapter.gguf is missing), so the student here is the untuned base "
-                    "SmolLM2-135M-Instruct: expect weak predictions and rambling explanations.")
-    return spec, spec, ""
+    @property
+    def title(self) -> str:
+        return self.info.title
 
 
 class AppService:
     def __init__(self, pool: DemoPool, student: str | None = None, max_new_tokens: int = 160,
                  teacher: str | None = None):
         self.pool = pool
-        self.student_spec, self.student_name, self.student_note = resolve_student(student)
-        name = student or "student"
-        # a shipped student is served with the prompt options it learnt on; one that reads
-        # evidence gets the pool's precomputed figures (the app has no training ratings)
-        options = PromptOptions(**student_options(name)) if name in STUDENTS else None
-        self.explainer = LiveExplainer(load_backend(self.student_spec), options=options,
-                                       max_new_tokens=max_new_tokens,
-                                       evidence_source=pool.evidence_for)
         self.max_new_tokens = max_new_tokens
+        self.students: dict[str, ServedStudent] = {}
+        loaded: dict[tuple, ServedStudent] = {}
+        for dataset in pool.users:
+            info = student_for(dataset, student)
+            key = (info.spec, repr(sorted(info.options.items())))
+            if key not in loaded:
+                # a shipped student is served with the prompt options it learnt on; one that
+                # reads evidence gets the pool's precomputed figures (no training ratings here)
+                options = PromptOptions(**info.options) if info.options else None
+                loaded[key] = ServedStudent(info, LiveExplainer(
+                    load_backend(info.spec), options=options, max_new_tokens=max_new_tokens,
+                    evidence_source=pool.evidence_for))
+            self.students[dataset] = loaded[key]
+            stored = pool.systems.get(dataset, {}).get("student")
+            served = student_version(info, max_new_tokens)
+            if stored and stored.version != served:
+                log.warning("%s: the app serves %s but the pool's stored texts are from %s: "
+                            "rebuild the pool (scripts/build_demo_pool.py)", dataset, served,
+                            stored.version)
         self.teacher_spec = teacher
         self._teacher: LiveExplainer | None = None
         self._teacher_lock = threading.Lock()
@@ -63,6 +69,18 @@ class AppService:
     def start(cls, pool_dir: str | Path = POOL_DIR, student: str | None = None,
               max_new_tokens: int = 160) -> "AppService":
         return cls(DemoPool.load(pool_dir), student, max_new_tokens, teacher_spec())
+
+    def student(self, dataset: str) -> ServedStudent:
+        return self.students[dataset]
+
+    # the first dataset's student, for callers that serve one dataset (benchmarks, tests)
+    @property
+    def explainer(self) -> LiveExplainer:
+        return next(iter(self.students.values())).explainer
+
+    @property
+    def student_name(self) -> str:
+        return next(iter(self.students.values())).title
 
     def teacher(self) -> LiveExplainer | None:
         """The live teacher (REASONINGREC_TEACHER), loaded on first use; None when unset.
@@ -80,7 +98,7 @@ class AppService:
         name = next(iter(self.pool.users))
         user = self.pool.users[name][0]
         try:
-            info = self.explainer.warm(self.pool.datasets[name], user.sample)
+            info = self.student(name).explainer.warm(self.pool.datasets[name], user.sample)
             log.info("warmed %s user %s: %s", name, user.user_id, info)
         except Exception:  # the app works without it, only the first run is slower
             log.exception("warming the default user failed")

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..data.schema import Dataset, HistoryEntry, Sample, User
-from ..demo_pool import DemoPool, PoolUser, TeacherRationale
+from ..demo_pool import DemoPool, PoolText, PoolUser
 from ..prompts.text import FIELD_LIMITS, profile_text
 
 MAX_PROFILE_CHARS = 4000   # above this the input is refused (the prompt keeps 1,500)
@@ -34,7 +34,7 @@ class Request:
     sample: Sample
     profile_edited: bool
     history_edited: bool
-    teacher: TeacherRationale | None   # precomputed, for unedited inputs only
+    teacher: PoolText | None           # stored (Mixtral's), for unedited inputs only
     notes: list[str] = field(default_factory=list)
     evidence: dict | None = None       # collaborative evidence (DemoPool.evidence)
 

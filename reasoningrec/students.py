@@ -1,0 +1,91 @@
+"""Which student the app serves and the demo pool stores, per dataset, and how the page names it.
+
+    from reasoningrec.students import resolve_student, student_for
+    info = student_for("fashion")          # the dataset's default (scorers.default_student)
+    info = resolve_student("student-evidence")
+    info.spec, info.title, info.teacher, info.note, info.options
+    student_version(info, max_tokens=160)  # "student 72feb8737fa1; max_tokens=160"
+
+A shipped student (a short name of reasoningrec.scorers.STUDENTS) is served with the prompt
+options it learnt on; one whose adapter is missing falls back to the base SmolLM2 and the
+note says so. Any other spec is served as given, with default prompt options.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .scorers import STUDENTS, default_student, student_options, student_spec
+
+# how the page names the shipped students, and who taught them (their cards say more)
+TITLES = {"student": "ReasoningRec student (SmolLM2-135M + LoRA)",
+          "student-evidence": "ReasoningRec hybrid student (SmolLM2-135M + LoRA, reads "
+                              "collaborative evidence)"}
+TEACHERS = {"student": "SmolLM2-135M-Instruct rationales (ML-1M train)",
+            "student-evidence": "SmolLM2-135M-Instruct rationales (ML-1M train)"}
+
+
+@dataclass(frozen=True)
+class StudentInfo:
+    name: str                   # what was asked for: a short name or a model spec
+    spec: str                   # the model spec that is loaded
+    title: str                  # how the page names it
+    teacher: str = ""           # whose rationales it learnt from ("" = not a distilled student)
+    note: str = ""              # a warning for the page ("" = none)
+    options: dict = field(default_factory=dict)   # PromptOptions fields it is served with
+
+
+def _card(name: str) -> dict:
+    path = STUDENTS[name] / "student.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def resolve_student(name: str | None) -> StudentInfo:
+    name = name or "student"
+    if name not in STUDENTS:
+        return StudentInfo(name, name, name)
+    card = _card(name)
+    title = card.get("title") or TITLES.get(name, f"ReasoningRec student {name!r}")
+    teacher = card.get("teacher") or TEACHERS.get(name, "")
+    if isinstance(teacher, dict):   # a card may describe its teacher in detail
+        teacher = str(teacher.get("model") or teacher.get("name") or "")
+    try:
+        return StudentInfo(name, student_spec(name), title, teacher,
+                           options=student_options(name))
+    except FileNotFoundError:
+        return StudentInfo(name, "smollm2", "SmolLM2-135M-Instruct (base)", "",
+                           f"No distilled student adapter is shipped yet ({STUDENTS[name].name}/"
+                           "adapter.gguf is missing), so the student here is the untuned base "
+                           "SmolLM2-135M-Instruct: expect weak predictions and rambling "
+                           "explanations.")
+
+
+def student_for(dataset: str, name: str | None = None) -> StudentInfo:
+    """`name` when given (the same student for every dataset), else the dataset's default."""
+    return resolve_student(name or default_student(dataset))
+
+
+def model_version(spec: str, max_tokens: int, settings: str = "") -> str:
+    """A short fingerprint of the model files a spec names (size + first MiB of each) and of
+    the prompt settings, plus the generation length: a new adapter or setting gives a new
+    version and new explanations."""
+    from .models.registry import SHORT_NAMES
+    resolved = SHORT_NAMES[spec]() if spec in SHORT_NAMES else spec
+    digest = hashlib.sha256(f"{resolved.split(':', 1)[0]}|{settings}".encode())
+    for part in resolved.split(":", 1)[-1].split("+"):
+        path = Path(part)
+        if path.is_file():
+            digest.update(str(path.stat().st_size).encode())
+            with path.open("rb") as f:
+                digest.update(f.read(1 << 20))
+        else:
+            digest.update(part.encode())
+    return f"{digest.hexdigest()[:12]}; max_tokens={max_tokens}"
+
+
+def student_version(info: StudentInfo, max_tokens: int) -> str:
+    """The name and fingerprint the pool stores with our student's texts, as served."""
+    from .predict import PromptOptions
+    return f"{info.name} {model_version(info.spec, max_tokens, repr(PromptOptions(**info.options)))}"
