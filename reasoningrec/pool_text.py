@@ -8,8 +8,8 @@ page, and the checks every pool text passes (it neither echoes its prompt nor lo
 
 One rule for every system (Mixtral's rationales, the paper's 7B student, ours), so a rater
 compares the reasoning, not the formatting: the answer is shown apart from the text (the
-"Prediction: Yes/No" phrase is removed), and a text the model stopped mid-sentence at its
-token limit ends at its last full sentence, marked "…".
+"Prediction: Yes/No" phrase and a leading "Answer:" label are removed), and a text the model
+stopped mid-sentence at its token limit ends at its last full sentence, marked "…".
 
 Echo: a sentence of the prompt's *instructions* (5+ words) copied into the text. Sentences
 of the data the prompt shows (profile, titles, descriptions) are not instructions: quoting
@@ -25,6 +25,7 @@ MAX_NGRAM_REPEATS = 4
 MIN_ECHO_WORDS = 5
 _PREDICTION = re.compile(r"(?:\d+\.\s*)?\**Prediction\**\s*:\s*\**\s*(Yes|No)\b\**\.?", re.I)
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s|$)")
+_LABEL = re.compile(r"^\s*(?:Answer|Response)\s*:\s*", re.I)   # a bare "Answer:" before the text
 _SPLIT = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
 
 
@@ -66,7 +67,7 @@ def display_text(raw: str, role: str = "student") -> str:
         raw = teacher_text_without_prediction(raw)
     elif role == "authors":
         raw = authors_explanation(raw)
-    return cut_unfinished(tidy(without_prediction(raw)))
+    return cut_unfinished(tidy(_LABEL.sub("", without_prediction(raw), count=1)))
 
 
 # -- checks --------------------------------------------------------------------------------------

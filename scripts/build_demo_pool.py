@@ -125,7 +125,7 @@ class StudentWriter:
 
     def system(self) -> System:
         taught = f"; taught by {self.info.teacher}" if self.info.teacher else ""
-        return System("student", self.info.title, f"Our student: {self.info.title}",
+        return System("student", self.info.title, self.info.title,
                       self.version,
                       f"Generated ahead of time by scripts/build_demo_pool.py with the app's "
                       f"prompt and length{taught}.")

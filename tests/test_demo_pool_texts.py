@@ -62,6 +62,7 @@ def test_display_rules_remove_the_answer_and_an_unfinished_end():
     assert stated_prediction(raw) == 0
     assert display_text(raw) == "2. The user likes classy, well-made blouses at a good price. …"
     assert display_text("It fits their taste.\nPrediction: Yes", "teacher") == "It fits their taste."
+    assert display_text("Answer: Prediction: Yes\n1. It fits.", "teacher") == "1. It fits."
     assert display_text("Short and no end") == "Short and no end"      # nothing to fall back to
 
 
@@ -86,7 +87,7 @@ def test_systems_are_named_for_visitors(pool):
     assert "K=256, lr 1e-4" in authors.title and "AUC 0.7356" in authors.about
     for name in pool.users:
         ours = pool.systems[name]["student"]
-        assert ours.title.startswith("Our student: ") and "max_tokens=" in ours.version
+        assert ours.title == ours.model and "max_tokens=" in ours.version
     assert pool.meta["command"].startswith("scripts/build_demo_pool.py")
 
 

@@ -131,8 +131,8 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
             req = build_request(pool, draft["dataset"], draft["user_id"], profile,
                                 draft["history"], candidate)
         except InputError:
-            return gr.skip(), gr.skip()
-        return teacher_view(req), authors_view(req)
+            return gr.skip(), gr.skip(), gr.skip()
+        return teacher_view(req), authors_view(req), render.agreement(None, None)
 
     def warm(draft, profile, candidate):
         try:
@@ -293,8 +293,8 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
     add.click(lambda d, i, lk: edit_history(d, "add", item_id=i, liked=lk),
               [draft, add_item, add_liked], history_out, queue=False, **hidden) \
         .then(**evidence_args)
-    candidate.input(candidate_changed, [draft, profile, candidate], [teacher_box, authors_box],
-                    queue=False,
+    candidate.input(candidate_changed, [draft, profile, candidate],
+                    [teacher_box, authors_box, agree_box], queue=False,
                     **hidden).then(**warm_args)
     run_btn.click(run, [draft, profile, candidate],
                   [status, student_box, explanation_box, history_box, teacher_box, agree_box,
