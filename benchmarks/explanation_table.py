@@ -39,6 +39,7 @@ from reasoningrec.evaluate.similarity import COSINE_KEY, compared_text, stats
 
 RESULTS = Path(__file__).resolve().parent / "results" / "explanations_authors_fashion.md"
 AUTHORS = "authors:"
+SCALE_N = 200  # samples for the teacher-pair reference scores (the first of the same sample)
 
 
 def fmt(value, digits: int = 3) -> str:
@@ -95,7 +96,7 @@ def scale(args) -> list[str]:
     """Markdown lines: the same two measures for two pairs of teacher texts on these samples."""
     from reasoningrec.retrieval import encode
     ds = load_dataset(args.dataset, args.data_dir)
-    samples = eval_samples(ds, "test", args.limit, sample=args.sample)
+    samples = eval_samples(ds, "test", min(args.limit, SCALE_N), sample=args.sample)
     main, other = args.teacher_variant or ds.main_teacher, "mixtral-8x7b-wo_profile"
     refs = [compared_text(r.text) for r in (ds.teacher_rationale(s, main) for s in samples) if r]
     pairs = [("another user's rationale (the next sample's)", refs[1:] + refs[:1], refs)]
@@ -104,7 +105,8 @@ def scale(args) -> list[str]:
         both = [(compared_text(a.text), compared_text(b.text)) for a, b in both if a and b]
         pairs.append((f"{other}'s rationale for the same sample (a paraphrase)",
                       [a for a, _ in both], [b for _, b in both]))
-    lines = [f"For scale, teacher texts against the {main} reference on the same samples:"]
+    lines = [f"For scale, teacher texts against the {main} reference on the first "
+             f"{len(samples)} of the same samples:"]
     for what, cands, references in pairs:
         f1 = stats(bertscore_f1(cands, references))
         cos = stats([float(a @ b) for a, b in zip(encode(cands), encode(references))])

@@ -297,6 +297,9 @@ def test_bertscore_on_real_teacher_texts(fashion, ml1m):
     assert "all-MiniLM-L6-v2 (layer 6" in BACKBONE_NOTE and "deberta-xlarge-mnli" in BACKBONE_NOTE
     with pytest.raises(ValueError, match="2 candidates but 1 references"):
         bertscore_f1(main[:2], main[:1])
+    # an explanation that was only "Prediction: No" is empty once compared: F1 0, not a crash
+    assert bertscore_f1([compared_text("Prediction: No"), main[1]], main[:2]) == \
+        pytest.approx([0.0, 1.0], abs=1e-4)
 
 
 class TeacherEchoScorer(Scorer):

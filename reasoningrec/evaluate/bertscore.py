@@ -55,11 +55,16 @@ def get_scorer():
 
 def bertscore_f1(candidates: list[str], references: list[str],
                  batch_size: int = BATCH) -> list[float]:
-    """F1 of each candidate against the reference at the same position (BACKBONE_NOTE)."""
+    """F1 of each candidate against the reference at the same position (BACKBONE_NOTE). A pair
+    with an empty side (an explanation that was only "Prediction: No") scores 0.0, as bert-score
+    itself sets it (its own empty-text path fails under transformers 5)."""
     if len(candidates) != len(references):
         raise ValueError(f"{len(candidates)} candidates but {len(references)} references")
-    if not candidates:
-        return []
-    scorer = get_scorer()
-    _, _, f1 = scorer.score(list(candidates), list(references), batch_size=batch_size)
-    return [float(x) for x in f1]
+    keep = [i for i, (c, r) in enumerate(zip(candidates, references)) if c.strip() and r.strip()]
+    out = [0.0] * len(candidates)
+    if keep:
+        _, _, f1 = get_scorer().score([candidates[i] for i in keep],
+                                      [references[i] for i in keep], batch_size=batch_size)
+        for i, value in zip(keep, f1):
+            out[i] = float(value)
+    return out
