@@ -138,6 +138,11 @@ def clear_cases(ds, samples):
 def test_strip_prediction_and_lexical_checker(ml1m):
     assert strip_prediction("Prediction: Yes\nReasoning: They will not like it.") == \
         "They will not like it."
+    # the paper's 7B student puts its whole explanation on an "Answer:" line: it stays
+    assert strip_prediction("# Prediction: No \n # Answer:  1. The user likes silk.") == \
+        "1. The user likes silk."
+    assert strip_prediction("Answer: No. They will not like it.\n**Prediction:** No") == \
+        "They will not like it."
     checker = LexicalChecker()
     for text, stance in clear_cases(ml1m, ml1m.splits["test"][:6]):
         assert checker.p_like(text) == (1.0 if stance == "Yes" else 0.0), text
@@ -478,10 +483,10 @@ def test_checker_never_reads_a_prediction_written_mid_text(fashion, tmp_path):
     evaluate_explanations(fashion, [sample], preds, tmp_path, checker="lexical", progress=False)
     path = tmp_path / "explanations.jsonl"
     stored = json.loads(path.read_text())
-    assert stored["checker_input"] == 2
+    assert stored["checker_input"] == 3
     del stored["checker_input"]            # as a row written before the mid-text stripping
     stored["lexical_stance"] = "stale"
     path.write_text(json.dumps(stored) + "\n")
     evaluate_explanations(fashion, [sample], preds, tmp_path, checker="lexical", progress=False)
     again = json.loads(path.read_text())
-    assert again["lexical_stance"] != "stale" and again["checker_input"] == 2
+    assert again["lexical_stance"] != "stale" and again["checker_input"] == 3

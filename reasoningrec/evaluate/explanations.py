@@ -48,7 +48,8 @@ from .similarity import compared_text, stats, teacher_references, teacher_simila
 from .stance import LexicalChecker, load_checker, strip_prediction
 
 GROUNDED, INVENTED = ("candidate", "history"), ("invented", "unknown")
-CHECKER_INPUT = 2  # 2: the text without "Prediction: Yes/No" anywhere (similarity.compared_text)
+CHECKER_INPUT = 3  # 3: the text without "Prediction: Yes/No" anywhere (similarity.compared_text),
+#                    "Answer: <text>" keeping its text
 SMALL_WORDS = {"a", "an", "and", "at", "by", "de", "for", "from", "in", "of", "on", "or",
                "the", "to", "with", "la", "le", "les", "el", "il", "der", "die", "das"}
 QUOTES = "\"“”'‘’"

@@ -37,8 +37,13 @@ SUMMARY_REQUEST = "Summarise this recommender's reasoning in one word: like or d
 CONTINUATION_CUE = "The reasoning says the user will"
 LIKE_WORDS = (" like", " enjoy", " love", " appreciate")
 DISLIKE_WORDS = (" not", " dislike", " hate", " avoid")
-_PREDICTION_LINE = re.compile(r"^\s*\**\s*(prediction|answer)\s*\**\s*:.*$", re.I | re.M)
-_REASONING_LABEL = re.compile(r"^\s*\**\s*reasoning\s*\**\s*:\s*", re.I | re.M)
+# A line that is only an answer ("Prediction: Yes", "# Answer:") goes; a label in front of text
+# ("Answer: 1. The user ...", as the paper's 7B student writes its whole explanation) goes with
+# its Yes/No, and the text stays.
+_PREDICTION_LINE = re.compile(r"^[ \t#*]*(prediction|answer)[ \t*]*:[ \t*]*(yes|no)?[ \t*.]*$",
+                              re.I | re.M)
+_REASONING_LABEL = re.compile(r"^[ \t#*]*(reasoning|prediction|answer)[ \t*]*:[ \t*]*"
+                              r"(?:(?:yes|no)\b[ \t*.,:;-]*)?", re.I | re.M)
 
 _VERB = r"(?:like|enjoy|love|appreciate|be (?:interested in|pleased with|satisfied with))"
 _NEG_VERB = r"(?:dislike|hate|not (?:like|enjoy|love|appreciate)|be disappointed)"
@@ -57,7 +62,8 @@ _POSITIVE = re.compile(
 
 
 def strip_prediction(rationale: str | None) -> str:
-    """The rationale without "Prediction: ..." / "Answer: ..." lines or a "Reasoning:" label."""
+    """The rationale without "Prediction: Yes/No" / "Answer:" lines, and without such labels
+    (and their Yes/No) in front of text, or a "Reasoning:" label."""
     text = _PREDICTION_LINE.sub("", rationale or "")
     return _REASONING_LABEL.sub("", text).strip()
 
