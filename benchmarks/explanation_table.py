@@ -115,13 +115,19 @@ def scale(args) -> list[str]:
     return lines
 
 
+def command_line(argv: list[str]) -> str:
+    """argv as typed, with a --note's text replaced by <note> (it is printed below)."""
+    return " ".join("<note>" if i and argv[i - 1] == "--note" else
+                    (f'"{a}"' if " " in a else a) for i, a in enumerate(argv))
+
+
 def markdown(results: dict, args, seconds: float, scale_lines: list[str]) -> str:
     first = next(iter(results.values()))
     teacher = first["explanations"]["teacher"]
     lines = [
         f"# Explanation quality against the paper's teacher: {args.dataset}, test",
         "",
-        f"Made by `python benchmarks/explanation_table.py {' '.join(args.argv)}` on "
+        f"Made by `python benchmarks/explanation_table.py {command_line(args.argv)}` on "
         f"{datetime.date.today()}, {platform.machine()} ({os.cpu_count()} CPUs, shared), "
         f"{seconds:.0f} s in all.",
         f"- Sample: `--sample {args.sample}`, the first {first['n']}: {first['sample']['how']}.",

@@ -484,9 +484,10 @@ def test_checker_never_reads_a_prediction_written_mid_text(fashion, tmp_path):
     path = tmp_path / "explanations.jsonl"
     stored = json.loads(path.read_text())
     assert stored["checker_input"] == 3
-    del stored["checker_input"]            # as a row written before the mid-text stripping
-    stored["lexical_stance"] = "stale"
-    path.write_text(json.dumps(stored) + "\n")
-    evaluate_explanations(fashion, [sample], preds, tmp_path, checker="lexical", progress=False)
-    again = json.loads(path.read_text())
-    assert again["lexical_stance"] != "stale" and again["checker_input"] == 3
+    for before in (None, 2):  # rows written before the mid-text / "Answer:" stripping
+        stale = {**stored, "lexical_stance": "stale", "checker_input": before}
+        path.write_text(json.dumps(stale) + "\n")
+        evaluate_explanations(fashion, [sample], preds, tmp_path, checker="lexical",
+                              progress=False)
+        again = json.loads(path.read_text())
+        assert again["lexical_stance"] != "stale" and again["checker_input"] == 3

@@ -182,12 +182,20 @@ def _rewrite(path: Path, rows: list[dict]) -> None:
     os.replace(tmp, path)
 
 
+_LEGACY_LINE = re.compile(r"^\s*\**\s*(prediction|answer)\s*\**\s*:.*$", re.I | re.M)
+_LEGACY_LABEL = re.compile(r"^\s*\**\s*reasoning\s*\**\s*:\s*", re.I | re.M)
+
+
 def _same_input(row: dict, rationale: str) -> bool:
-    """Whether a stored row's checker read what it would read now: rows from before
-    CHECKER_INPUT stripped "Prediction:" lines only, so they stand where nothing else differs."""
+    """Whether a stored row's checker read what it would read now. Rows without
+    `checker_input` read the text with every "Prediction:"/"Answer:" line deleted (whole
+    lines); they stand only where that is the text judged now."""
     if row.get("checker_input") == CHECKER_INPUT:
         return True
-    return strip_prediction(rationale).split() == compared_text(rationale).split()
+    if row.get("checker_input") is not None:
+        return False
+    legacy = _LEGACY_LABEL.sub("", _LEGACY_LINE.sub("", rationale)).strip()
+    return legacy.split() == compared_text(rationale).split()
 
 
 def judge_one(ds, sample, prediction: dict, judge, index: TitleIndex,
