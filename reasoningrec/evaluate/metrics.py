@@ -77,13 +77,8 @@ def paired_auc_difference(labels, a, b, resamples: int = 2000, seed: int = 0) ->
     difference, its 95% percentile interval and the share of draws with a <= b."""
     y, sa = _arrays(labels, a)
     _, sb = _arrays(labels, b)
-    rng = np.random.default_rng(seed)
-    diffs = []
-    for _ in range(resamples):
-        idx = rng.integers(0, len(y), len(y))
-        if 0 < y[idx].sum() < len(idx):
-            diffs.append(roc_auc(y[idx], sa[idx]) - roc_auc(y[idx], sb[idx]))
-    diffs = np.array(diffs)
+    diffs = np.array(_bootstrap(y, lambda i: roc_auc(y[i], sa[i]) - roc_auc(y[i], sb[i]),
+                                resamples, seed))
     return {"difference": roc_auc(y, sa) - roc_auc(y, sb),
             "ci95": (float(np.percentile(diffs, 2.5)), float(np.percentile(diffs, 97.5))),
             "share_a_not_better": float((diffs <= 0).mean()), "resamples": len(diffs)}
@@ -93,15 +88,22 @@ def auc_interval(labels, scores, resamples: int = 2000, seed: int = 0) -> tuple[
     """95% percentile bootstrap interval of the AUC (samples drawn with replacement; draws
     with one class skipped), as paired_auc_difference draws them."""
     y, p = _arrays(labels, scores)
-    rng = np.random.default_rng(seed)
-    aucs = []
-    for _ in range(resamples):
-        idx = rng.integers(0, len(y), len(y))
-        if 0 < y[idx].sum() < len(idx):
-            aucs.append(roc_auc(y[idx], p[idx]))
+    aucs = _bootstrap(y, lambda i: roc_auc(y[i], p[i]), resamples, seed)
     if not aucs:
         raise UndefinedMetric("AUC interval is undefined: every draw had one class only")
     return float(np.percentile(aucs, 2.5)), float(np.percentile(aucs, 97.5))
+
+
+def _bootstrap(y: np.ndarray, statistic, resamples: int, seed: int) -> list[float]:
+    """statistic(indices) on `resamples` draws of the samples with replacement, skipping draws
+    with one class only (the AUC is undefined there)."""
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(resamples):
+        idx = rng.integers(0, len(y), len(y))
+        if 0 < y[idx].sum() < len(idx):
+            values.append(statistic(idx))
+    return values
 
 
 def roc_curve(labels, scores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
