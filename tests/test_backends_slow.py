@@ -4,7 +4,6 @@
 """
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -18,15 +17,12 @@ QUESTION = "Is Paris the capital of France? Answer Yes or No."
 
 @pytest.fixture(scope="module")
 def smollm2():
-    start = time.monotonic()
-    backend = LlamaCppBackend(smollm2_gguf())  # not the shared instance: time a real load
-    backend.load_seconds = time.monotonic() - start
+    backend = LlamaCppBackend(smollm2_gguf())  # not the shared instance: a real load
     yield backend
     backend.close()
 
 
-def test_loads_fast_with_chatml_and_answer_tokens(smollm2):
-    assert smollm2.load_seconds < 5
+def test_loads_with_chatml_and_answer_tokens(smollm2):
     prompt = smollm2.apply_chat([{"role": "user", "content": QUESTION}])
     assert prompt.endswith("<|im_start|>assistant\n") and "<|im_start|>user\n" in prompt
     assert smollm2.tokenize(prompt)[0] == 1  # <|im_start|>, no BOS added (add_bos_token=false)

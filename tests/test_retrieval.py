@@ -69,9 +69,7 @@ def test_cache_hit_then_invalidation(catalogue, tmp_path, monkeypatch):
     n0 = retrieval.stats["texts_encoded"]
     first = ItemIndex.build(items)
     assert retrieval.stats["texts_encoded"] == n0 + len(items)
-    start = time.perf_counter()
     second = ItemIndex.build(items)
-    assert time.perf_counter() - start < 1.0
     assert retrieval.stats["texts_encoded"] == n0 + len(items)  # cache hit: nothing encoded
     assert second.key == first.key and np.array_equal(second.vectors, first.vectors)
 
@@ -158,7 +156,7 @@ def test_query_and_similar_item_search(index):
 
 
 @pytest.mark.slow  # ~60 s on 2 idle CPUs, ~145 s when another job shares them
-def test_full_catalogue_embeds_in_time(catalogue, tmp_path, monkeypatch):
+def test_full_catalogue_embeds_and_caches(catalogue, tmp_path, monkeypatch):
     monkeypatch.setenv("REASONINGREC_CACHE_DIR", str(tmp_path))
     retrieval.get_model()  # time the embedding, not the one-off model load
     start = time.perf_counter()
@@ -166,11 +164,11 @@ def test_full_catalogue_embeds_in_time(catalogue, tmp_path, monkeypatch):
     seconds = time.perf_counter() - start
     print(f"embedded {len(full)} items in {seconds:.1f} s")
     assert len(full) == 3883 and full.vectors.shape == (3883, 384)
-    assert seconds < 300  # a sanity bound for a busy machine; the figure is printed above
     assert TOY_STORY_2 in [item.id for item, _ in full.similar(TOY_STORY, 5)]
-    start = time.perf_counter()
-    ItemIndex.build(catalogue)
-    assert time.perf_counter() - start < 2.0  # the cached catalogue loads instantly
+    encoded = retrieval.stats["texts_encoded"]
+    again = ItemIndex.build(catalogue)  # from the cache: nothing encoded again, same vectors
+    assert retrieval.stats["texts_encoded"] == encoded
+    assert np.array_equal(again.vectors, full.vectors)
 
 
 def test_embed_text_leaves_out_the_long_plot(catalogue):
