@@ -19,13 +19,6 @@ from pathlib import Path
 
 from .scorers import STUDENTS, default_student, student_options, student_spec
 
-# how the page names the shipped students, and who taught them (their cards say more)
-TITLES = {"student": "ReasoningRec student (SmolLM2-135M + LoRA)",
-          "student-evidence": "ReasoningRec hybrid student (SmolLM2-135M + LoRA, reads "
-                              "collaborative evidence)"}
-TEACHERS = {"student": "SmolLM2-135M-Instruct rationales (ML-1M train)",
-            "student-evidence": "SmolLM2-135M-Instruct rationales (ML-1M train)"}
-
 
 @dataclass(frozen=True)
 class StudentInfo:
@@ -47,8 +40,9 @@ def resolve_student(name: str | None) -> StudentInfo:
     if name not in STUDENTS:
         return StudentInfo(name, name, name)
     card = _card(name)
-    title = card.get("title") or TITLES.get(name, f"ReasoningRec student {name!r}")
-    teacher = card.get("teacher") or TEACHERS.get(name, "")
+    # how the page names it and who taught it: the card's "title" and "teacher" (training.ship)
+    title = card.get("title") or f"ReasoningRec student {name!r}"
+    teacher = card.get("teacher") or ""
     if isinstance(teacher, dict):   # a card may describe its teacher in detail
         teacher = str(teacher.get("model") or teacher.get("name") or "")
     try:
