@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import socket
-import time
 from pathlib import Path
 
 import pytest
@@ -69,7 +68,6 @@ def test_one_blind_vote_then_the_reveal(app, tmp_path):
         page.locator("#rr-rate-next").click()
         text_a = page.locator("#rr-rate-text-a .rr-side")
         text_a.wait_for(timeout=60_000)                       # stored texts: shown at once
-        shown_at = time.monotonic()
         assert page.locator("#rr-rate-text-b .rr-side").is_visible()
         assert "teacher" not in page.locator("#rr-rate-text-a, #rr-rate-text-b").all_inner_texts()
         vote_a = page.locator("#rr-vote-A")
@@ -78,11 +76,10 @@ def test_one_blind_vote_then_the_reveal(app, tmp_path):
             for criterion, score in (("plausibility", "4"), ("faithfulness", "3"), ("helpfulness", "5")):
                 page.locator(f'#rr-score-{side}-{criterion} [data-testid="{score}-radio-label"]').click()
         expect(vote_a).to_be_enabled(timeout=15_000)
-        assert time.monotonic() - shown_at >= 1.5             # not before the reading time
         vote_a.click()
         reveal = page.locator("#rr-rate-reveal .rr-reveal")
         reveal.wait_for(timeout=30_000)
-        systems = r"(the paper's teacher: Mixtral|the paper's 7B student: Llama|our student: Our)"
+        systems = r"(the paper's teacher: Mixtral|the paper's 7B student: Llama|our student: ReasoningRec)"
         assert re.search("A was " + systems, reveal.inner_text())
         assert re.search("B was " + systems, reveal.inner_text())
         expect(page.locator("#rr-rate-status")).to_contain_text("Vote saved")
