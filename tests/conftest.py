@@ -52,3 +52,22 @@ def fashion(data_dir):
     """The paper's Amazon Fashion data, loaded once a session."""
     from reasoningrec.data import load_dataset
     return load_dataset("fashion", data_dir)
+
+
+@pytest.fixture
+def fashion_copy(data_dir, tmp_path):
+    """Builds <tmp>/reasoningrec/fashion with every data file symlinked, so a test can add or
+    break one; `outputs`: the given teacher/authors files (paths under the dataset folder) are
+    real copies, the rest of teacher/ and authors_student/ is left out. Returns the folder."""
+    def build(outputs: tuple[str, ...] = ()) -> Path:
+        source = data_dir / "reasoningrec" / "fashion"
+        target = tmp_path / "reasoningrec" / "fashion"
+        target.mkdir(parents=True)
+        for path in source.iterdir():
+            if path.name not in ("teacher", "authors_student"):
+                (target / path.name).symlink_to(path)
+        for rel in outputs:
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            (target / rel).write_bytes((source / rel).read_bytes())
+        return target
+    return build

@@ -108,13 +108,9 @@ def test_stats_count_teacher_rationales_and_authors_runs(data_dir):
     assert ml1m["authors"] == {}
 
 
-def test_broken_teacher_file_exits_2_naming_file_and_line(data_dir, tmp_path):
+def test_broken_teacher_file_exits_2_naming_file_and_line(data_dir, tmp_path, fashion_copy):
     source = data_dir / "reasoningrec" / "fashion"
-    folder = tmp_path / "reasoningrec" / "fashion"
-    folder.mkdir(parents=True)
-    for path in source.iterdir():
-        if path.name not in ("teacher", "authors_student"):
-            (folder / path.name).symlink_to(path)
+    folder = fashion_copy()
     teacher = folder / "teacher" / "mixtral-8x7b" / "train.jsonl"
     teacher.parent.mkdir(parents=True)
     wrong = 1 - _label(source, "0")

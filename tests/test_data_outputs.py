@@ -128,29 +128,16 @@ def test_authors_explanation_drops_the_leading_answer(fashion):
 
 
 # ---- bad copies -----------------------------------------------------------------------------
-def fashion_copy(data_dir: Path, tmp_path: Path, outputs: bool = False) -> Path:
-    """<tmp>/reasoningrec/fashion with every data file symlinked; teacher/ and
-    authors_student/ are real copies when `outputs` (so a test can break one)."""
-    source = data_dir / "reasoningrec" / "fashion"
-    target = tmp_path / "reasoningrec" / "fashion"
-    target.mkdir(parents=True)
-    for path in source.iterdir():
-        if path.name not in ("teacher", "authors_student"):
-            (target / path.name).symlink_to(path)
-    if outputs:
-        for rel in ("teacher/mixtral-8x7b/test.jsonl",
-                    f"authors_student/llama2-7b-chat/{K64}/test_outputs.jsonl"):
-            (target / rel).parent.mkdir(parents=True)
-            (target / rel).write_bytes((source / rel).read_bytes())
-    return target
+OUTPUTS = ("teacher/mixtral-8x7b/test.jsonl",
+           f"authors_student/llama2-7b-chat/{K64}/test_outputs.jsonl")
 
 
 def load_copy(tmp_path: Path):
     return load_dataset("fashion", tmp_path, cache=False)
 
 
-def test_a_folder_without_outputs_loads_with_none(data_dir, tmp_path):
-    fashion_copy(data_dir, tmp_path)
+def test_a_folder_without_outputs_loads_with_none(tmp_path, fashion_copy):
+    fashion_copy()
     ds = load_copy(tmp_path)
     assert ds.teacher == {} and dict(ds.authors) == {}
     assert ds.stats()["teacher"] == {} and ds.stats()["authors"] == {}
@@ -159,8 +146,8 @@ def test_a_folder_without_outputs_loads_with_none(data_dir, tmp_path):
         ds.authors_output(K64, ds.splits["test"][0])
 
 
-def test_the_copy_loads_like_the_original(data_dir, tmp_path, fashion):
-    fashion_copy(data_dir, tmp_path, outputs=True)
+def test_the_copy_loads_like_the_original(tmp_path, fashion, fashion_copy):
+    fashion_copy(OUTPUTS)
     ds = load_copy(tmp_path)
     assert ds.stats()["teacher"] == {"mixtral-8x7b": {"test": 896}}
     assert ds.stats()["authors"] == {f"llama2-7b-chat/{K64}": 800}
@@ -193,8 +180,8 @@ AUTHORS = f"authors_student/llama2-7b-chat/{K64}/test_outputs.jsonl"
     (AUTHORS, 13, lambda r: {k: v for k, v in r.items() if k != "student_output"},
      "missing field(s) ['student_output']"),
 ])
-def test_bad_rows_name_file_and_line(data_dir, tmp_path, rel, line, edit, message):
-    folder = fashion_copy(data_dir, tmp_path, outputs=True)
+def test_bad_rows_name_file_and_line(tmp_path, fashion_copy, rel, line, edit, message):
+    folder = fashion_copy(OUTPUTS)
     _break(folder / rel, line, edit)
     with pytest.raises(DataError) as err:
         load_copy(tmp_path)
@@ -202,8 +189,8 @@ def test_bad_rows_name_file_and_line(data_dir, tmp_path, rel, line, edit, messag
     assert message in str(err.value) and str(err.value).startswith(f"{folder / rel}:{line}: ")
 
 
-def test_authors_rows_must_be_test_samples_and_files_must_name_a_split(data_dir, tmp_path):
-    folder = fashion_copy(data_dir, tmp_path, outputs=True)
+def test_authors_rows_must_be_test_samples_and_files_must_name_a_split(tmp_path, fashion_copy):
+    folder = fashion_copy(OUTPUTS)
     _break(folder / AUTHORS, 1, lambda r: {**r, "user": "u-404"})
     with pytest.raises(DataError, match=f"{AUTHORS}:1: user 'u-404' has no sample in the test "
                                         "split"):

@@ -64,6 +64,9 @@ class TrainConfig:
     lora_alpha: int = _f(16, "LoRA alpha (scale = alpha / r)")
     lora_dropout: float = _f(0.05, "LoRA dropout")
     target_modules: list[str] = _f(["q_proj", "v_proj"], "modules that get LoRA (comma list)")
+    init_adapter: str | None = _f(None, "start from this PEFT adapter folder (e.g. a shipped "
+                                        "student's peft/) instead of a fresh LoRA; its rank, alpha "
+                                        "and modules must equal lora_r, lora_alpha, target_modules")
     # optimisation
     learning_rate: float = _f(1e-4, "peak learning rate (paper: 1e-4, 4e-5 for ML-1M)")
     batch_size: int = _f(8, "effective batch size (micro_batch_size x accumulation x GPUs)")
@@ -90,6 +93,9 @@ class TrainConfig:
                              f"micro_batch_size {self.micro_batch_size}")
         if self.history_mode not in ("recent", "relevant"):
             raise ValueError(f"history_mode must be recent or relevant, got {self.history_mode!r}")
+        if self.init_adapter and not (Path(self.init_adapter) / "adapter_config.json").is_file():
+            raise ValueError(f"init_adapter {self.init_adapter!r} is not a PEFT adapter folder "
+                             "(no adapter_config.json)")
         if self.completion_tokens >= self.max_length:
             raise ValueError("completion_tokens must be smaller than max_length")
 

@@ -263,6 +263,19 @@ def write_outputs(out: Path, trainer, cfg: TrainConfig, base: str,
     return meta
 
 
+def warm_start(model, folder: str, lora):
+    """`model` with the trainable PEFT adapter in `folder` (a shipped student's peft/), after
+    checking it has the recipe's LoRA shape (a mismatch would silently train another model)."""
+    from peft import LoraConfig, PeftModel
+
+    saved = LoraConfig.from_pretrained(folder)
+    for key in ("r", "lora_alpha", "target_modules"):
+        want, got = getattr(lora, key), getattr(saved, key)
+        if (set(want) != set(got)) if key == "target_modules" else want != got:
+            raise ValueError(f"init_adapter {folder}: {key} is {got!r}, the recipe says {want!r}")
+    return PeftModel.from_pretrained(model, folder, is_trainable=True)
+
+
 def train(cfg: TrainConfig, base=None, callbacks=()) -> dict:
     """Train per `cfg`. `base` = (model, tokenizer) already built (benchmarks/gpu_sft_shape.py
     passes a random-init model of a given shape); `callbacks` are extra TrainerCallbacks."""
@@ -290,9 +303,10 @@ def train(cfg: TrainConfig, base=None, callbacks=()) -> dict:
     train_set, val = build_examples(cfg, ds, scorer, tokenizer)
     if cfg.gradient_checkpointing:  # frozen embeddings: checkpointed blocks need grad inputs
         model.enable_input_require_grads()
-    model = get_peft_model(model, LoraConfig(
-        r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-        target_modules=cfg.target_modules, task_type="CAUSAL_LM"))
+    lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                      target_modules=cfg.target_modules, task_type="CAUSAL_LM")
+    model = warm_start(model, cfg.init_adapter, lora) if cfg.init_adapter else \
+        get_peft_model(model, lora)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     accumulation = max(1, cfg.batch_size // (cfg.micro_batch_size * world))
     out = Path(cfg.output_dir)
