@@ -19,7 +19,7 @@ from ..demo_pool import LABELS
 from ..ratings import RatingDesk
 from .api import api_endpoints, rating_endpoints
 from .explain import explain_tab
-from .rate import rate_tab
+from .rate import rate_tab, rater_state
 from .results import results_tab
 from .service import AppService
 
@@ -59,9 +59,10 @@ def build_app(service: AppService, ratings: RatingDesk | None = None) -> gr.Bloc
     desk = ratings or open_ratings(service)
     with gr.Blocks(title="ReasoningRec", analytics_enabled=False) as demo:
         gr.Markdown(intro(service), elem_id="rr-intro")
+        browser_id = rater_state(desk)
         with gr.Tabs():
             explain_tab(demo, service)
-            rate_tab(demo, desk)
+            rate_tab(demo, desk, browser_id)
             results_tab(demo, desk)
         api_endpoints(service)
         rating_endpoints(desk)
