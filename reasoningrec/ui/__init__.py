@@ -19,6 +19,7 @@ from ..demo_pool import LABELS
 from ..ratings import RatingDesk
 from .api import api_endpoints, rating_endpoints
 from .explain import explain_tab
+from .guard import GuardedBlocks
 from .rate import rate_tab, rater_state
 from .results import results_tab
 from .service import AppService
@@ -57,7 +58,7 @@ def open_ratings(service: AppService) -> RatingDesk:
 
 def build_app(service: AppService, ratings: RatingDesk | None = None) -> gr.Blocks:
     desk = ratings or open_ratings(service)
-    with gr.Blocks(title="ReasoningRec", analytics_enabled=False) as demo:
+    with GuardedBlocks(title="ReasoningRec", analytics_enabled=False) as demo:
         gr.Markdown(intro(service), elem_id="rr-intro")
         browser_id = rater_state(desk)
         with gr.Tabs():

@@ -94,7 +94,8 @@ def _rate_tab(demo: gr.Blocks, desk: RatingDesk, browser_id: gr.BrowserState) ->
     skip = gr.skip()
 
     def rater(browser_id, profile, request):
-        return rater_for(profile, browser_id or None, client_ip(request), salt)
+        return rater_for(profile, browser_id or None,
+                         client_ip(request, desk.settings.proxy_hops), salt)
 
     def init(browser_id, profile: gr.OAuthProfile | None):
         if not browser_id or not isinstance(browser_id, str) or len(browser_id) < 8:
