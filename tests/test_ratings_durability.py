@@ -24,8 +24,8 @@ def load_script():
 @pytest.mark.slow
 def test_app_killed_mid_run_keeps_every_acknowledged_vote(tmp_path):
     out = tmp_path / "result.md"
-    # attention-check items only: the vote path is the same, and no model run is needed
-    rc = load_script().main(["--clients", "6", "--votes", "8", "--blind", "0", "--out", str(out)])
+    rc = load_script().main(["--clients", "6", "--votes", "8", "--sections", "load,kill,abuse",
+                             "--out", str(out)])
     text = out.read_text()
     assert rc == 0 and "FAILED" not in text, text
     load = re.search(r"load: 6 clients x 8 votes .*: (\d+) rows, (\d+) duplicates, (\d+) "

@@ -69,7 +69,7 @@ class RatingsSettings:
     read_chars_per_s: float = 40.0
     rate_limit: tuple[int, float] = (40, 600.0)
     attention_every: int = 6
-    ids_per_address: int = 3
+    ids_per_address: int = 0             # 0: no limit; from_env (the app) defaults to 3
     proxy_hops: int = 0
 
     def __post_init__(self):

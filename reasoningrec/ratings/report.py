@@ -22,7 +22,7 @@ from .stats import (bootstrap_mean, bradley_terry, careless_raters, counted_vote
 
 BT_BOOT = 200   # refits for the Bradley-Terry intervals (each is a full MM fit)
 TOP_ADDRESSES = 10
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
 
 
 def text(value) -> str:
@@ -40,7 +40,7 @@ def _r(x, nd=3):
 
 
 def build_report(rows: list[dict], n_boot: int = 2000, seed: int = 0,
-                 ids_per_address: int = 3) -> dict:
+                 ids_per_address: int = 0) -> dict:
     careless = careless_raters(rows)
     counted = counted_votes(rows)
     report = {
