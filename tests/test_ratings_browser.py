@@ -104,3 +104,88 @@ def test_one_blind_vote_then_the_reveal(app, tmp_path):
     assert row["reading_s"] >= 2.0 and row["min_read_s"] == 2.0
     assert (row["plausibility_a"], row["faithfulness_a"], row["helpfulness_a"]) == (4, 3, 5)
     assert row["rater_id"].startswith("anon:") and row["ip_hash"] and row["channel"] == "ui"
+
+
+def _vote_once(page, expect) -> None:
+    page.locator("#rr-rate-next").click()
+    page.locator("#rr-rate-text-a .rr-side").wait_for(timeout=60_000)
+    for side in "ab":
+        for criterion in ("plausibility", "faithfulness", "helpfulness"):
+            page.locator(f'#rr-score-{side}-{criterion} [data-testid="3-radio-label"]').click()
+    expect(page.locator("#rr-vote-tie")).to_be_enabled(timeout=30_000)
+    page.locator("#rr-vote-tie").click()
+    expect(page.locator("#rr-rate-status")).to_contain_text("Vote saved", timeout=30_000)
+
+
+def _rater_shown(page, url, expect) -> str:
+    page.goto(url, wait_until="load", timeout=60_000)
+    page.get_by_role("tab", name="Rate").click()
+    expect(page.locator("#rr-rater")).to_contain_text("Rating anonymously", timeout=60_000)
+    return re.search(r"as (\S+)…", page.locator("#rr-rater").inner_text())[1]
+
+
+def test_the_rater_id_survives_reloads_and_restarts(tmp_path):
+    """One browser is one rater: after a reload and after the server restarts (same data dir,
+    its salt file, same port) the page shows the same id, every vote carries it, and an item
+    it rated is refused to it. Restored rows cannot put markup into the Results tab."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed: bash scripts/setup.sh --test")
+    from playwright.sync_api import expect, sync_playwright
+
+    from reasoningrec.ratings import DuplicateVote, RatingDesk, RatingsSettings
+    from reasoningrec.ratings.payload import parse_vote
+    from reasoningrec.ratings.raters import Rater
+    from reasoningrec.ui import build_app
+    from reasoningrec.ui.service import AppService
+    service = AppService.start(max_new_tokens=8)
+    ratings_dir = tmp_path / "ratings"          # salt from <dir>/salt, as the app makes it
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    def launch():
+        desk = RatingDesk.from_service(service, RatingsSettings(ratings_dir, min_read_s=0.0))
+        demo = build_app(service, desk)
+        _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1",
+                                server_port=port)
+        return demo, url, desk
+
+    demo, url, desk = launch()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch_persistent_context(
+                str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
+                viewport={"width": 1400, "height": 1200},
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-sync"])
+            page = browser.new_page()
+            first = _rater_shown(page, url, expect)
+            _vote_once(page, expect)
+            assert _rater_shown(page, url, expect) == first            # reload
+            _vote_once(page, expect)
+            demo.close()
+            demo, url, desk = launch()                                 # restart
+            assert _rater_shown(page, url, expect) == first
+            _vote_once(page, expect)
+            rows = desk.store.votes()
+            assert len(rows) == 3 and len({r["rater_id"] for r in rows}) == 1
+            assert rows[0]["rater_id"].startswith(f"anon:{first}")
+            assert len({r["sample_id"] for r in rows}) == 3           # never shown a rated item
+            forged = {**rows[0], "vote_id": "restored-1", "rater_id": "anon:restoredrow1",
+                      "system_a": '<img id="rr-pwn" src="x">', "role_a": '<b id="rr-bold">t</b>'}
+            assert desk.store.insert_restored([forged]) == 1
+            page.get_by_role("tab", name="Results").click()
+            counted = sum(r["mode"] == "blind" for r in rows) + 1     # the 3rd item is a check
+            expect(page.locator("#rr-results")).to_contain_text(f"{counted} votes counted",
+                                                                 timeout=60_000)
+            expect(page.locator("#rr-results")).to_contain_text('<img id="rr-pwn" src="x">')
+            assert page.locator("#rr-pwn").count() == 0 and page.locator("#rr-bold").count() == 0
+            expect(page.locator("#rr-results")).to_contain_text("Votes per address")
+            browser.close()
+        rater = Rater(rows[0]["rater_id"], "anon", rows[0]["ip_hash"])
+        again = desk.issue(rater, rows[0]["sample_id"])                # the same item again
+        with pytest.raises(DuplicateVote, match="Already voted"):
+            desk.cast(parse_vote({"ticket": again["ticket"], "choice": "A", "scores": {
+                s: {c: 3 for c in ("plausibility", "faithfulness", "helpfulness")} for s in "AB"}}),
+                rater)
+    finally:
+        demo.close()

@@ -17,6 +17,7 @@ checker stance, consistency, cited titles and their grounding, length, teacher c
 """
 from __future__ import annotations
 
+from . import positive_int
 from .data import add_dataset_args
 from .predict import add_prompt_args, prompt_options
 
@@ -33,7 +34,7 @@ def register(sub) -> None:
                    help="which samples: seeded = the paper's seed-42 draw (default); paper = the "
                         "authors' own test users where their outputs are released (Fashion's "
                         "800), else the seeded draw")
-    p.add_argument("--limit", type=int, default=None,
+    p.add_argument("--limit", type=positive_int, default=None,
                    help="score N samples drawn with --seed (default: the paper's 1,500 ML-1M / "
                         "800 Fashion / 600 Beauty for valid and test; else the whole split)")
     p.add_argument("--seed", type=int, default=42, help="sampling seed (default: 42, the paper's)")

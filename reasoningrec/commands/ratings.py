@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import positive_int
+
 
 def register(sub) -> None:
     p = sub.add_parser("ratings", help="report, export or restore the human ratings")
@@ -26,7 +28,7 @@ def register(sub) -> None:
     r = inner.add_parser("report", help="statistics of the ratings so far")
     common(r)
     r.add_argument("--plot", default=None, help="also save the plot to this PNG file")
-    r.add_argument("--boot", type=int, default=2000, help="bootstrap resamples for intervals")
+    r.add_argument("--boot", type=positive_int, default=2000, help="bootstrap resamples for intervals")
     r.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     r.set_defaults(func=report)
 
