@@ -79,7 +79,7 @@ def run(args) -> dict:
     if args.teacher_jsonl:  # a bad path should fail now, not after hours of scoring
         from ..evaluate.similarity import read_teacher
         read_teacher(args.teacher_jsonl)
-    ds = load_dataset(args.dataset, args.data_dir)
+    ds = load_dataset(args.dataset, args.data_dir, strict=args.strict)
     from ..evaluate.similarity import check_variant
     check_variant(ds, args.teacher_variant)
     options = prompt_options(args)

@@ -51,7 +51,7 @@ def load_target(args):
     """(dataset, the --user sample of --split, the --model scorer) for predict and rank."""
     from ..data import load_dataset
     from ..scorers import load_scorer
-    ds = load_dataset(args.dataset, args.data_dir)
+    ds = load_dataset(args.dataset, args.data_dir, strict=args.strict)
     sample = ds.sample(args.split, args.user)
     return ds, sample, load_scorer(args.model, ds, **prompt_options(args))
 
