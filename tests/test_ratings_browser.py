@@ -1,6 +1,7 @@
 """The Rate tab in headless Chromium: one blind vote, from an empty page to the reveal.
-The ratings settings come from the environment (a 2 s minimum reading time here). Both texts
-are the pool's stored ones (no model runs for a rating), so the next item shows at once.
+The ratings settings come from the environment (an 8 s minimum reading time here: long enough
+that the locked buttons are seen locked on a loaded machine). Both texts are the pool's stored
+ones (no model runs for a rating), so the next item shows at once.
 Saves reports/app_rate.png for a person to look at.
 
     nice -n 19 .venv/bin/python -m pytest tests/test_ratings_browser.py -q    # needs /usr/bin/chromium
@@ -17,7 +18,7 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-ENV = {"REASONINGREC_RATINGS_MIN_READ_S": "2", "REASONINGREC_RATINGS_READ_CPS": "1000000",
+ENV = {"REASONINGREC_RATINGS_MIN_READ_S": "8", "REASONINGREC_RATINGS_READ_CPS": "1000000",
        "REASONINGREC_RATINGS_SALT": "browser-test-salt" * 3}
 
 
@@ -75,7 +76,7 @@ def test_one_blind_vote_then_the_reveal(app, tmp_path):
         for side in "ab":
             for criterion, score in (("plausibility", "4"), ("faithfulness", "3"), ("helpfulness", "5")):
                 page.locator(f'#rr-score-{side}-{criterion} [data-testid="{score}-radio-label"]').click()
-        expect(vote_a).to_be_enabled(timeout=15_000)
+        expect(vote_a).to_be_enabled(timeout=30_000)
         vote_a.click()
         reveal = page.locator("#rr-rate-reveal .rr-reveal")
         reveal.wait_for(timeout=30_000)
@@ -101,7 +102,7 @@ def test_one_blind_vote_then_the_reveal(app, tmp_path):
     item = desk.items[row["sample_id"]]
     assert row["text_a"] == item.texts[row["role_a"]].text      # the system that wrote side A
     assert row["system_a"] == item.texts[row["role_a"]].system.model
-    assert row["reading_s"] >= 2.0 and row["min_read_s"] == 2.0
+    assert row["reading_s"] >= 8.0 and row["min_read_s"] == 8.0
     assert (row["plausibility_a"], row["faithfulness_a"], row["helpfulness_a"]) == (4, 3, 5)
     assert row["rater_id"].startswith("anon:") and row["ip_hash"] and row["channel"] == "ui"
 

@@ -45,7 +45,8 @@ class RowFaults:
     def check(self, line: int, user: str, history: list[str], liked: list[str], target: str):
         """(history, liked) to load, repaired if need be; None when the row is skipped."""
         if target not in self.items and target not in self.rated_items:
-            self._fault("ctr_unknown_target_skipped", line, f"unknown target item {target!r}")
+            self._fault("ctr_unknown_target_skipped", line,
+                        f"unknown item id {target!r} (the target; in neither file)")
             return None
         if len(history) == len(liked):
             return history, liked
