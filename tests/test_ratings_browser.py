@@ -22,6 +22,14 @@ ENV = {"REASONINGREC_RATINGS_MIN_READ_S": "8", "REASONINGREC_RATINGS_READ_CPS": 
        "REASONINGREC_RATINGS_SALT": "browser-test-salt" * 3}
 
 
+def chromium(p, tmp_path):
+    """Debian's headless Chromium with a profile folder (its localStorage outlives reloads)."""
+    return p.chromium.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
+        viewport={"width": 1400, "height": 1200},
+        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-sync"])
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     from reasoningrec.ratings import RatingDesk
@@ -58,10 +66,7 @@ def test_one_blind_vote_then_the_reveal(app, tmp_path):
     from reasoningrec.ratings.store import RatingsStore
     url, ratings_dir, desk = app
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
-            viewport={"width": 1400, "height": 1200},
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-sync"])
+        browser = chromium(p, tmp_path)
         page = browser.new_page()
         page.goto(url, wait_until="load", timeout=60_000)
         page.get_by_role("tab", name="Rate").click()
@@ -154,10 +159,7 @@ def test_the_rater_id_survives_reloads_and_restarts(tmp_path):
     demo, url, desk = launch()
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch_persistent_context(
-                str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
-                viewport={"width": 1400, "height": 1200},
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-sync"])
+            browser = chromium(p, tmp_path)
             page = browser.new_page()
             first = _rater_shown(page, url, expect)
             _vote_once(page, expect)

@@ -6,8 +6,9 @@
     demo.queue(default_concurrency_limit=1, max_size=16).launch()
 
 Tabs: explain.py (the product), rate.py (blind ratings) and results.py (their statistics);
-api.py adds the named endpoints /predict, /explain, /rate_item and /vote. The ratings store
-opens from the environment (reasoningrec/ratings/config.py) unless a RatingDesk is passed.
+api.py adds the named endpoints /predict, /explain, /rate_item and /vote; guard.py caps request
+bodies, turns uploads off and answers refusals with 4xx (GuardedBlocks.launch installs it).
+The ratings store opens from the environment (reasoningrec/ratings/config.py) unless a RatingDesk is passed.
 """
 from __future__ import annotations
 
