@@ -81,22 +81,23 @@ class GuardMiddleware:
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body"):
                     break
-            receive = _replay(b"".join(chunks))
+            receive = _replay(b"".join(chunks), receive)
         if method == "POST" and API_PATH.match(path):
             send = _status_from_title(send)
         return await self.app(scope, receive, send)
 
 
-def _replay(body: bytes):
+def _replay(body: bytes, receive):
+    """The body read ahead, then the real channel (which reports the client's disconnect)."""
     sent = False
 
-    async def receive():
+    async def replay():
         nonlocal sent
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-    return receive
+        return await receive()
+    return replay
 
 
 def _status_from_title(send):
