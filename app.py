@@ -6,8 +6,10 @@
     GRADIO_SERVER_NAME=0.0.0.0 GRADIO_SERVER_PORT=7860 CPU_CORES=2 python app.py
 
 Environment: GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (where to listen), CPU_CORES (llama.cpp
-threads), REASONINGREC_TEACHER (a model spec for a live teacher on edited inputs). Analytics
-are off. The tabs live in reasoningrec/ui/; this file only starts them.
+threads), REASONINGREC_TEACHER (a model spec for a live teacher on edited inputs),
+REASONINGREC_MAX_BODY_BYTES (request body cap, 1 MiB; reasoningrec/ui/guard.py), the ratings'
+REASONINGREC_RATINGS_* and REASONINGREC_TRUSTED_PROXY_HOPS (reasoningrec/ratings/config.py).
+Analytics are off. The tabs live in reasoningrec/ui/; this file only starts them.
 """
 import argparse
 import os

@@ -5,6 +5,7 @@ text a rater sees was stored by the pool builder).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import time
@@ -34,7 +35,7 @@ def first_item(pool, dataset: str) -> str:
 
 
 def make_desk(tmp_path, pool, **settings) -> RatingDesk:
-    config = {"min_read_s": 0.0, "salt": "s" * 40, **settings}
+    config = {"min_read_s": 0.0, "salt": "s" * 40, "ids_per_address": 0, **settings}
     return RatingDesk(RatingsStore.open(tmp_path), pool, RatingsSettings(tmp_path, **config), seed=0)
 
 
@@ -96,8 +97,31 @@ def test_one_vote_per_rater_sample_mode_is_the_schemas_rule(tmp_path, pool):
     conn.close()
     assert desk.store.count() == 1
     desk.cast(ballot(desk.issue(anon(1), ml)), anon(1))                  # another rater may
-    desk.cast(ballot(desk.issue(anon(), ml, "attention")), anon())       # another mode too
+    desk.settings = dataclasses.replace(desk.settings, attention_every=1)   # checks only
+    check = desk.issue(anon(), ml)
+    assert check["mode"] == "attention"
+    desk.cast(ballot(check), anon())                                     # another mode too
     assert desk.store.count() == 3
+
+
+def test_anonymous_ids_per_address_are_limited_in_the_write(tmp_path, pool):
+    """The 4th anonymous id from one address is refused at issue and, were it to get a ticket
+    anyway, at the write; a signed-in rater and another address are not."""
+    from reasoningrec.ratings.store import TooManyRaters
+    desk = make_desk(tmp_path, pool, ids_per_address=3)
+    for n in range(3):
+        desk.cast(ballot(desk.issue(anon(n))), anon(n))
+    with pytest.raises(TooManyRaters, match="at most 3 anonymous raters per network address"):
+        desk.issue(anon(3))
+    loose = make_desk(tmp_path, pool, ids_per_address=0)      # a ticket from a desk without it
+    shown = loose.issue(anon(3))
+    with pytest.raises(TooManyRaters):
+        desk.cast(ballot(shown), anon(3))
+    desk.cast(ballot(desk.issue(anon(1))), anon(1))           # a known id keeps voting
+    desk.cast(ballot(desk.issue(anon(4, ip="192.0.2.1"))), anon(4, ip="192.0.2.1"))
+    hf = rater_for({"preferred_username": "someone"}, None, "198.51.100.7", "s" * 40)
+    desk.cast(ballot(desk.issue(hf)), hf)
+    assert desk.store.count() == 6 and desk.store.count("rater_id = 'anon:browser-0003'") == 0
 
 
 def test_rate_limit_per_rater(tmp_path, pool):
@@ -193,7 +217,8 @@ def test_tickets_are_bound_to_rater_signature_and_reading_time(tmp_path, pool):
     shown = desk.issue(anon())
     with pytest.raises(PayloadError, match="issued to another rater"):
         desk.cast(ballot(shown), anon(1))
-    forged = {**shown, "ticket": shown["ticket"].replace(".", "x.", 1)}
+    t = shown["ticket"]
+    forged = {**shown, "ticket": t[:30] + ("x" if t[30] != "x" else "y") + t[31:]}
     with pytest.raises(PayloadError, match="bad signature"):
         desk.cast(ballot(forged), anon())
     with pytest.raises(VoteRejected, match="Too quick"):
@@ -217,7 +242,8 @@ def test_attention_checks_come_every_nth_item_and_flag_a_careless_choice(tmp_pat
             assert result["attention_failed"] is None
     assert modes == ["blind", "blind", "attention"] * 2
     user = pool.users["ml1m"][0]
-    check = desk.issue(anon(1), user.sample.sample_id, "attention")
+    desk.settings = dataclasses.replace(desk.settings, attention_every=1)   # checks only
+    check = desk.issue(anon(1), user.sample.sample_id)
     side = next(s for s in "AB" if check[s]["text"] != pool.teacher("ml1m", user.user_id,
                                                                      user.sample.target).text)
     fine = desk.cast(ballot(check, "A" if side == "B" else "B",

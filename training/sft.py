@@ -34,7 +34,7 @@ import os
 import sys
 from pathlib import Path
 
-from reasoningrec.data import load_dataset
+from reasoningrec.data import DataError, load_dataset
 from reasoningrec.data.sampling import stratified_sample
 from reasoningrec.models.base import answer_token_ids, score_from_vector
 from reasoningrec.models.hf import HFBackend, last_token_logprobs
@@ -90,9 +90,11 @@ def teacher_rows(path: Path, only_verified: bool, min_words: int = 8) -> dict[st
     Rows rejected by self-verification (when only_verified) or unusable are left out."""
     read_done(path, "sample_id")
     rows, dropped = {}, 0
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
             row = json.loads(line)
+            if not isinstance(row.get("rationale", ""), str):
+                raise DataError(path, "rationale is not a string", line=number)
             if (only_verified and row.get("verified") is False) or \
                     not usable_rationale(row.get("rationale", ""), min_words):
                 dropped += 1
@@ -355,8 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = vars(build_parser().parse_args(argv))
     recipe, as_json = args.pop("config", None), args.pop("json", False)
-    cfg = load_config(recipe, args)
-    meta = train(cfg)
+    try:
+        cfg = load_config(recipe, args)
+        meta = train(cfg)
+    except (DataError, FileNotFoundError) as exc:     # bad input files: one line, no traceback
+        print(f"training.sft: error: {exc}", file=sys.stderr)
+        return 2
     summary = {k: meta.get(k) for k in ("best_auc", "epochs_run", "steps", "train_examples",
                                         "val_samples", "resumed_from", "val_auc")}
     summary["output_dir"] = cfg.output_dir

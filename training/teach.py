@@ -31,6 +31,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from reasoningrec.commands import positive_int
 from reasoningrec.data import DataError, load_dataset
 from reasoningrec.data.sampling import stratified_sample
 from reasoningrec.predict import PromptOptions, select_history
@@ -81,6 +82,20 @@ def read_done(path: Path, key_field: str) -> set[str]:
                             line=number)
         done.add(str(row[key_field]))
     return done
+
+
+def out_lock(path: Path):
+    """An exclusive lock on <out>.lock for this process's life; a second run on the same --out
+    fails at once instead of writing duplicate rows."""
+    import fcntl
+    handle = open(path.with_name(path.name + ".lock"), "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise RuntimeError(f"{path}: another training.teach run is writing this file; wait for "
+                           "it to finish or pass another --out") from None
+    return handle
 
 
 def append_row(handle, row: dict) -> None:
@@ -188,6 +203,7 @@ def teach(args) -> dict:
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    lock = out_lock(out)      # held until the process ends: one writer per --out
     done = read_done(out, KEY_FIELD[args.task])
     ds = load_dataset(args.dataset, args.data_dir)
     samples = select_samples(ds, args.split, args.sample_k, args.seed, args.limit)
@@ -253,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample-k", type=int, default=0, help="draw K samples stratified 50/50 by "
                                                            "label (the paper: 64); 0 = all")
     p.add_argument("--seed", type=int, default=0, help="seed for sampling and generation")
-    p.add_argument("--limit", type=int, default=None, help="only the first N samples")
+    p.add_argument("--limit", type=positive_int, default=None,
+                   help="only the first N samples (at least 1)")
     p.add_argument("--no-profile", dest="with_profile", action="store_false",
                    help="leave the user profile out of the prompt (ablation)")
     p.add_argument("--no-description", dest="with_description", action="store_false",
@@ -261,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--template", default="teacher_cot", choices=["teacher_cot", "teacher_brief"],
                    help="rationale prompt: the paper's teacher_cot, or teacher_brief (short, "
                         "for small offline teachers such as SmolLM2-135M)")
-    p.add_argument("--history-k", type=int, default=None,
+    p.add_argument("--history-k", type=positive_int, default=None,
                    help="show only K history items (default: all that fit)")
     p.add_argument("--history", choices=["recent", "relevant"], default="recent",
                    help="which K items: the most recent, or the most relevant to the target by "
@@ -271,11 +288,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "estimate; training ratings only) that the rationale may cite")
     p.add_argument("--repeat-penalty", type=float, default=1.0,
                    help="llama.cpp repeat penalty for local teachers (1.0 = off)")
-    p.add_argument("--max-tokens", type=int, default=320, help="most tokens the teacher writes")
+    p.add_argument("--max-tokens", type=positive_int, default=320, help="most tokens the teacher writes")
     p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")
-    p.add_argument("--context", type=int, default=4096, help="teacher context in tokens; the "
+    p.add_argument("--context", type=positive_int, default=4096, help="teacher context in tokens; the "
                                                              "history is fitted to it")
-    p.add_argument("--concurrency", type=int, default=16, help="requests in flight for "
+    p.add_argument("--concurrency", type=positive_int, default=16, help="requests in flight for "
                                                                "openai: teachers")
     p.add_argument("--verify-with", default=None, help="checker model spec for self-"
                                                        "verification (rationale task)")
@@ -288,7 +305,12 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.verify_with and args.task != "rationale":
         raise SystemExit("--verify-with applies to --task rationale only")
-    summary = teach(args)
+    try:
+        summary = teach(args)
+    except (DataError, ValueError, KeyError, OSError, RuntimeError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"training.teach: error: {msg}", file=sys.stderr)    # one line, no traceback
+        return 2
     if args.json:
         print(json.dumps(summary))
     else:

@@ -14,6 +14,9 @@ def add_dataset_args(parser, split: bool = False) -> None:
                         help="ml1m, ml1m-raw, ml100k, or an Amazon folder name (fashion, beauty)")
     parser.add_argument("--data-dir", default=None,
                         help="data root (default: $REASONINGREC_DATA_DIR, then ./data)")
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse rows a loader would otherwise repair or skip (counted "
+                             "under 'skipped' in data stats), and a cut split")
     if split:
         parser.add_argument("--split", default="test", choices=["train", "valid", "test"],
                             help="which split (default: test)")
@@ -37,12 +40,12 @@ def register(sub) -> None:
 
 def run_stats(args) -> dict:
     from ..data import load_dataset
-    return load_dataset(args.dataset, args.data_dir).stats()
+    return load_dataset(args.dataset, args.data_dir, strict=args.strict).stats()
 
 
 def run_show(args) -> dict:
     from ..data import load_dataset
-    ds = load_dataset(args.dataset, args.data_dir)
+    ds = load_dataset(args.dataset, args.data_dir, strict=args.strict)
     sample = ds.sample(args.split, args.user)
     return {
         "sample_id": sample.sample_id,

@@ -17,6 +17,7 @@ checker stance, consistency, cited titles and their grounding, length, teacher c
 """
 from __future__ import annotations
 
+from . import positive_int
 from .data import add_dataset_args
 from .predict import add_prompt_args, prompt_options
 
@@ -33,7 +34,7 @@ def register(sub) -> None:
                    help="which samples: seeded = the paper's seed-42 draw (default); paper = the "
                         "authors' own test users where their outputs are released (Fashion's "
                         "800), else the seeded draw")
-    p.add_argument("--limit", type=int, default=None,
+    p.add_argument("--limit", type=positive_int, default=None,
                    help="score N samples drawn with --seed (default: the paper's 1,500 ML-1M / "
                         "800 Fashion / 600 Beauty for valid and test; else the whole split)")
     p.add_argument("--seed", type=int, default=42, help="sampling seed (default: 42, the paper's)")
@@ -78,7 +79,7 @@ def run(args) -> dict:
     if args.teacher_jsonl:  # a bad path should fail now, not after hours of scoring
         from ..evaluate.similarity import read_teacher
         read_teacher(args.teacher_jsonl)
-    ds = load_dataset(args.dataset, args.data_dir)
+    ds = load_dataset(args.dataset, args.data_dir, strict=args.strict)
     from ..evaluate.similarity import check_variant
     check_variant(ds, args.teacher_variant)
     options = prompt_options(args)

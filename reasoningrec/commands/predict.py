@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+from . import positive_int
 from .data import add_dataset_args
 
 
@@ -14,7 +15,7 @@ def add_prompt_args(parser) -> None:
                         help="leave the user profile out of the prompt")
     parser.add_argument("--no-description", action="store_true",
                         help="leave item descriptions out of the prompt")
-    parser.add_argument("--history-k", type=int, default=None,
+    parser.add_argument("--history-k", type=positive_int, default=None,
                         help="show at most K history items (default: all that fit)")
     parser.add_argument("--history", choices=["recent", "relevant"], default="recent",
                         help="which K items: the most recent, or the most relevant to the "
@@ -50,7 +51,7 @@ def load_target(args):
     """(dataset, the --user sample of --split, the --model scorer) for predict and rank."""
     from ..data import load_dataset
     from ..scorers import load_scorer
-    ds = load_dataset(args.dataset, args.data_dir)
+    ds = load_dataset(args.dataset, args.data_dir, strict=args.strict)
     sample = ds.sample(args.split, args.user)
     return ds, sample, load_scorer(args.model, ds, **prompt_options(args))
 

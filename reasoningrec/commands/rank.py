@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+from . import positive_int
 from .data import add_dataset_args
 from .predict import add_prompt_args, load_target
 
@@ -13,12 +14,12 @@ def register(sub) -> None:
     p = sub.add_parser("rank", help="rank candidate items for one user (shared-prefix reuse)")
     add_dataset_args(p, split=True)
     p.add_argument("--user", required=True, help="user id (sample key) whose history is used")
-    p.add_argument("--candidates", type=int, default=100,
+    p.add_argument("--candidates", type=positive_int, default=100,
                    help="how many candidates: the sample's target + N-1 unseen items (default 100)")
     p.add_argument("--items", default=None,
                    help="comma-separated item ids to rank instead of drawn candidates")
     p.add_argument("--seed", type=int, default=42, help="seed for drawing candidates")
-    p.add_argument("--top", type=int, default=10, help="how many of the best to print")
+    p.add_argument("--top", type=positive_int, default=10, help="how many of the best to print")
     p.add_argument("--model", default="student", help="LLM model spec (default: student)")
     p.add_argument("--naive", action="store_true",
                    help="score every prompt from scratch (the slow reference path)")

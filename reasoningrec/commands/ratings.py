@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import positive_int
+
 
 def register(sub) -> None:
     p = sub.add_parser("ratings", help="report, export or restore the human ratings")
@@ -26,7 +28,7 @@ def register(sub) -> None:
     r = inner.add_parser("report", help="statistics of the ratings so far")
     common(r)
     r.add_argument("--plot", default=None, help="also save the plot to this PNG file")
-    r.add_argument("--boot", type=int, default=2000, help="bootstrap resamples for intervals")
+    r.add_argument("--boot", type=positive_int, default=2000, help="bootstrap resamples for intervals")
     r.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     r.set_defaults(func=report)
 
@@ -58,8 +60,10 @@ def _store(args):
 
 def report(args) -> dict:
     from ..ratings.report import build_report, report_figure, report_markdown
+    from ..ratings.config import RatingsSettings
     rows = _store(args).votes()
-    out = build_report(rows, n_boot=args.boot, seed=args.seed)
+    out = build_report(rows, n_boot=args.boot, seed=args.seed,
+                       ids_per_address=RatingsSettings.from_env(args.dir).ids_per_address)
     if args.plot:
         Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
         report_figure(out).savefig(args.plot, dpi=120)
@@ -82,9 +86,18 @@ def restore(args) -> dict:
     source = Path(args.source)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
+    if source.is_file() and source.suffix != ".jsonl":
+        raise ValueError(f"{source}: not a .jsonl shard or export (restore reads JSONL only)")
+    if source.is_dir() and not any(source.glob("*.jsonl")):
+        raise ValueError(f"{source}: no *.jsonl shards in this folder")
     store = _store(args)
     if source.is_dir():
-        return restore_from_folder(store, source)
-    with tempfile.TemporaryDirectory() as tmp:   # one file: read it as a one-shard folder
-        shutil.copy(source, Path(tmp) / (source.stem + ".jsonl"))
-        return restore_from_folder(store, tmp)
+        out = restore_from_folder(store, source)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:   # one file: read it as a one-shard folder
+            shutil.copy(source, Path(tmp) / (source.stem + ".jsonl"))
+            out = restore_from_folder(store, tmp)
+    if out["skipped"] and not out["rows"]:
+        raise ValueError(f"{source}: no vote rows, {len(out['skipped'])} bad line(s), first: "
+                         f"{out['skipped'][0]}")
+    return out

@@ -36,10 +36,12 @@ def available_datasets(data_dir: str | Path | None = None) -> list[str]:
     return names
 
 
-def load_dataset(name: str, data_dir: str | Path | None = None, *, cache: bool = True) -> Dataset:
-    """Load a dataset by name from `data_dir` (default: $REASONINGREC_DATA_DIR, then ./data)."""
+def load_dataset(name: str, data_dir: str | Path | None = None, *, cache: bool = True,
+                 strict: bool = False) -> Dataset:
+    """Load a dataset by name from `data_dir` (default: $REASONINGREC_DATA_DIR, then ./data).
+    strict: rows a loader would repair or skip (and count under `skipped`) are errors."""
     root = resolve_data_dir(data_dir)
-    key = (name, str(root.resolve()))
+    key = (name, str(root.resolve()), strict)
     if cache and key in _CACHE:
         return _CACHE[key]
     if not root.is_dir():
@@ -60,7 +62,9 @@ def load_dataset(name: str, data_dir: str | Path | None = None, *, cache: bool =
             raise DataError(folder, f"unknown dataset {name!r}: expected one of "
                                     f"{available_datasets(root)}")
         from .amazon import load_amazon
-        ds = load_amazon(folder, name)
+        ds = load_amazon(folder, name, strict)
+    from .coverage import check_coverage
+    check_coverage(ds, strict)          # a split cut short: loud on stderr, an error if strict
     if cache:
         _CACHE[key] = ds
     return ds

@@ -11,14 +11,16 @@ Folder layout (all files required unless marked optional):
     user_{train,valid,test}.json     optional {user_id: history + target ids}; checked if present
     teacher/, authors_student/       optional: the paper's released outputs (outputs.py)
 
-Labels come from the ctr files. Dirty text is repaired by data/clean.py; every repair or skip
-is counted in Dataset.report, which `reasoningrec data stats` prints.
+Labels come from the ctr files. Dirty text is repaired by data/clean.py, faulty ctr rows by
+data/amazon_rows.py (repaired or skipped, warned on stderr; errors with strict); every repair
+or skip is counted in Dataset.report, which `reasoningrec data stats` prints.
 """
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
 
+from .amazon_rows import RowFaults
 from .clean import clean_field, clean_title
 from .outputs import attach_outputs
 from .readers import (parse_float, parse_id_list, parse_int, read_csv_rows, read_json,
@@ -33,15 +35,21 @@ CTR_COLUMNS = ("user", "history_item_id", "history_rating", "item_id", "rating")
 LEADING_ATTRIBUTES = ("brand", "price")
 
 
-def load_amazon(folder: str | Path, name: str) -> Dataset:
+def load_amazon(folder: str | Path, name: str, strict: bool = False) -> Dataset:
+    """strict: the row faults amazon_rows.py repairs or skips are errors instead."""
     folder = Path(folder)
     report: Counter[str] = Counter(titles_cleaned=0)  # always printed, even when 0
     items = load_items(folder / ITEM_FILE, report)
-    interactions = load_ratings(folder / RATINGS_FILE, items, report)
-    splits = {split: load_ctr(folder / "ctr" / f"{split}.csv", name, split, items)
-              for split in SPLITS}
+    rated: dict[tuple[str, str], float] = {}
+    interactions = load_ratings(folder / RATINGS_FILE, items, report, rated)
+    splits, raw = {}, {}
+    for split in SPLITS:
+        faults = RowFaults(folder / "ctr" / f"{split}.csv", rated, items, strict)
+        splits[split] = load_ctr(faults.path, name, split, items, faults, raw)
+        faults.count_into(report)
+        faults.warn()
     for split, samples in splits.items():
-        check_windows(folder / f"user_{split}.json", samples)
+        check_windows(folder / f"user_{split}.json", samples, raw)
     user_ids = {i.user_id for i in interactions} | {s.user_id for v in splits.values() for s in v}
     profiles = load_profiles(folder / PROFILE_FILE, user_ids, report)
     users = {u: User(id=u, profile=profiles.get(u)) for u in sorted(user_ids, key=_natural)}
@@ -92,8 +100,10 @@ def load_items(path: Path, report: Counter) -> dict[str, Item]:
     return items
 
 
-def load_ratings(path: Path, items: dict[str, Item], report: Counter) -> list[Interaction]:
-    """Every rating; one whose item has no entry in the item file is skipped and counted."""
+def load_ratings(path: Path, items: dict[str, Item], report: Counter,
+                 rated: dict | None = None) -> list[Interaction]:
+    """Every rating; one whose item has no entry in the item file is skipped and counted.
+    `rated`, when given, gets every (user, item) -> rating, unknown items included."""
     interactions = []
     for line, row in read_csv_rows(path, ["item", "user", "rating", "timestamp"]):
         item_id, user_id = row["item"].strip(), row["user"].strip()
@@ -101,6 +111,8 @@ def load_ratings(path: Path, items: dict[str, Item], report: Counter) -> list[In
             raise DataError(path, "empty item or user id", line)
         rating = parse_float(row["rating"], path, line, "rating")
         timestamp = parse_int(row["timestamp"], path, line, "timestamp")
+        if rated is not None:
+            rated[(user_id, item_id)] = rating
         if item_id not in items:
             report["ratings_unknown_item"] += 1
             continue
@@ -108,8 +120,11 @@ def load_ratings(path: Path, items: dict[str, Item], report: Counter) -> list[In
     return interactions
 
 
-def load_ctr(path: Path, name: str, split: str, items: dict[str, Item]) -> list[Sample]:
-    """One sample per row; an unknown item id, a bad list or a non-0/1 label is an error."""
+def load_ctr(path: Path, name: str, split: str, items: dict[str, Item],
+             faults: RowFaults | None = None, raw: dict | None = None) -> list[Sample]:
+    """One sample per row; an unknown item id, a bad list or a non-0/1 label is an error,
+    except the faults `faults` repairs or skips (amazon_rows.py; raw[(split, user)] gets a
+    repaired row's history as written)."""
     samples, first_line = [], {}
     for line, row in read_csv_rows(require_file(path), CTR_COLUMNS):
         user_id = row["user"].strip()
@@ -121,10 +136,17 @@ def load_ctr(path: Path, name: str, split: str, items: dict[str, Item]) -> list[
         first_line[user_id] = line
         history = parse_id_list(row["history_item_id"], path, line, "history_item_id")
         liked = parse_id_list(row["history_rating"], path, line, "history_rating")
+        target = row["item_id"].strip()
+        if faults is not None:
+            fixed = faults.check(line, user_id, history, liked, target)
+            if fixed is None:
+                continue
+            if fixed[0] != history and raw is not None:
+                raw[(split, user_id)] = history
+            history, liked = fixed
         if len(history) != len(liked):
             raise DataError(path, f"{len(history)} history items but {len(liked)} history "
                                   "ratings", line)
-        target = row["item_id"].strip()
         for item_id in history + [target]:
             if item_id not in items:
                 raise DataError(path, f"unknown item id {item_id!r} (not in {ITEM_FILE})", line)
@@ -135,8 +157,9 @@ def load_ctr(path: Path, name: str, split: str, items: dict[str, Item]) -> list[
     return samples
 
 
-def check_windows(path: Path, samples: list[Sample]) -> None:
-    """user_<split>.json, when present, must agree with the ctr file (history + target)."""
+def check_windows(path: Path, samples: list[Sample], raw: dict | None = None) -> None:
+    """user_<split>.json, when present, must agree with the ctr file (history + target; for a
+    repaired row, its history as written may match instead)."""
     if not path.exists():
         return
     windows = read_json(path)
@@ -148,6 +171,9 @@ def check_windows(path: Path, samples: list[Sample]) -> None:
             continue  # the ctr file is the source of truth; the window file is a cross-check
         expected = [h.item_id for h in s.history] + [s.target]
         got = windows[s.user_id]
+        written = (raw or {}).get((s.split, s.user_id))
+        if written is not None and isinstance(got, list) and [str(i) for i in got] == written + [s.target]:
+            continue
         if not isinstance(got, list) or [str(i) for i in got] != expected:
             raise DataError(path, f"user {s.user_id!r}: {got!r} disagrees with the ctr file's "
                                   f"history + target {expected}", _key_line(path, s.user_id))

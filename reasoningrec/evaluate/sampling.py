@@ -29,10 +29,12 @@ takes a prefix of their draw.
 """
 from __future__ import annotations
 
+import logging
 import random
 
 from ..data.schema import Dataset, Sample
 
+log = logging.getLogger(__name__)
 SEED = 42
 PAPER_SIZES = {"ml1m": 1500, "ml1m-raw": 1500, "fashion": 800, "beauty": 600}
 SAMPLED_SPLITS = ("valid", "test")
@@ -98,6 +100,10 @@ def eval_samples(ds: Dataset, split: str, limit: int | None = None,
     if not population:
         raise ValueError(f"{ds.name}:{split} has no samples")
     paper = default_size(ds.name, split)
+    if paper is not None and len(population) < paper:
+        log.warning("WARNING %s:%s has %d samples, fewer than the paper's %d: the split is "
+                    "probably cut short, and this is not the paper's sample", ds.name, split,
+                    len(population), paper)
     size = limit if limit is not None else paper
     if size is None or size >= len(population):
         return list(population)

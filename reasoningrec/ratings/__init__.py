@@ -9,8 +9,8 @@
     reasoningrec ratings report | export | restore         # the CLI (commands/ratings.py)
 
 Modules: config (env settings), schema (migrations), store (votes + cached explanations),
-payload (checking a ballot), raters (identity, IP hashing), items (what is rated, pairs, tickets,
-attention checks), desk (issue an item, cast a vote), sync (JSONL shards, Hub push, restore),
+payload (checking a ballot), raters (identity, IP hashing), items (what is rated, pairs,
+attention checks), tickets (sealed: encrypted and authenticated), desk (issue an item, cast a vote), sync (JSONL shards, Hub push, restore),
 export (JSONL/CSV), stats (bootstrap, Bradley-Terry, Krippendorff's alpha), report (results).
 """
 from .config import RatingsSettings

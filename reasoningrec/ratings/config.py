@@ -12,6 +12,14 @@
     REASONINGREC_RATINGS_READ_CPS    reading speed added on top, characters/s (default 40)
     REASONINGREC_RATINGS_RATE_LIMIT  votes per rater per window, "N/SECONDS" (default 40/600)
     REASONINGREC_RATINGS_ATTENTION_EVERY  every Nth item a rater sees is a check (default 6; 0 = none)
+    REASONINGREC_RATINGS_IDS_PER_ADDRESS  anonymous rater ids that may vote from one address
+                                     (IP hash; default 3; 0 = no limit)
+    REASONINGREC_TRUSTED_PROXY_HOPS  reverse proxies in front of the app that append the address
+                                     they saw to X-Forwarded-For; the client's address is the
+                                     hop the outermost of them appended (the Nth from the right).
+                                     Default 1 on a Hugging Face Space (SPACE_ID set: its proxy
+                                     appends the caller's address as the last hop), else 0 (the
+                                     socket peer; X-Forwarded-For is ignored, as anyone can write it)
 """
 from __future__ import annotations
 
@@ -61,6 +69,8 @@ class RatingsSettings:
     read_chars_per_s: float = 40.0
     rate_limit: tuple[int, float] = (40, 600.0)
     attention_every: int = 6
+    ids_per_address: int = 0             # 0: no limit; from_env (the app) defaults to 3
+    proxy_hops: int = 0
 
     def __post_init__(self):
         object.__setattr__(self, "data_dir", Path(self.data_dir))   # a str works too
@@ -70,13 +80,14 @@ class RatingsSettings:
         env_dir = os.environ.get("REASONINGREC_RATINGS_DIR")
         folder = Path(data_dir or env_dir or cache_dir() / "ratings").expanduser()
         every = int(_float("REASONINGREC_RATINGS_ATTENTION_EVERY", 6))
+        hops = int(_float("REASONINGREC_TRUSTED_PROXY_HOPS", 1 if os.environ.get("SPACE_ID") else 0))
         return cls(folder, os.environ.get("REASONINGREC_RATINGS_REPO") or None,
                    os.environ.get("HF_TOKEN") or None,
                    os.environ.get("REASONINGREC_RATINGS_SALT") or None,
                    _float("REASONINGREC_RATINGS_MIN_READ_S", 4.0),
                    _float("REASONINGREC_RATINGS_READ_CPS", 40.0),
                    _rate_limit(os.environ.get("REASONINGREC_RATINGS_RATE_LIMIT") or "40/600"),
-                   every)
+                   every, int(_float("REASONINGREC_RATINGS_IDS_PER_ADDRESS", 3)), hops)
 
     @property
     def sync_enabled(self) -> bool:

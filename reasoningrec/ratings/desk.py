@@ -10,8 +10,9 @@ Systems (demo_pool.SYSTEMS): Mixtral's rationale ("teacher"), the paper's 7B stu
 ("authors", Fashion only) and our student ("student"), all texts the pool builder stored:
 no model runs for a rating. Pairs are balanced: each new blind item shows the pair of systems
 with the fewest blind votes so far among the pairs the rater still has items for. Every few
-items a rater gets an attention check (the teacher against a text that contradicts its own
-prediction).
+items (the server decides which, never the client) a rater gets an attention check (the
+teacher against a text that contradicts its own prediction). Tickets are sealed (tickets.py);
+an address hash may vote under at most `ids_per_address` anonymous ids (store.py).
 """
 from __future__ import annotations
 
@@ -22,11 +23,12 @@ from dataclasses import asdict, dataclass
 from .. import __version__
 from ..demo_pool import DemoPool, PoolText
 from .config import RatingsSettings
-from .items import (CHECK_SYSTEM, CHECK_VERSION, RatingItem, TicketSigner, attention_explanation,
-                    rating_items, text_version)
+from .items import (CHECK_SYSTEM, CHECK_VERSION, RatingItem, attention_explanation, rating_items,
+                    text_version)
 from .payload import Ballot, PayloadError
 from .raters import Rater
 from .store import RatingsStore, VoteRejected
+from .tickets import TicketSealer
 
 TICKET_TTL_S = 6 * 3600
 RATERS_PER_ITEM = 3      # fill items up to this many votes before opening new ones
@@ -48,7 +50,7 @@ class RatingDesk:
                  seed: int | None = None):
         self.store, self.pool, self.settings = store, pool, settings
         self.items = rating_items(pool)
-        self.signer = TicketSigner(settings.resolved_salt())
+        self.sealer = TicketSealer(settings.resolved_salt())
         self._rng = random.Random(seed)
 
     @classmethod
@@ -59,25 +61,30 @@ class RatingDesk:
         return cls(store, service.pool, settings)
 
     # -- choosing and showing ------------------------------------------------------------------
+    def scheduled_mode(self, rater_id: str) -> str:
+        """Blind or attention check: the server's choice, from how many votes this rater has
+        cast (the 3rd, 9th, ... item with the default of one in six). The client cannot ask
+        for a mode, and an unvoted check stays due until it is voted on."""
+        every, done = self.settings.attention_every, self.store.count("rater_id=?", (rater_id,))
+        return "attention" if every and done % every == min(2, every - 1) else "blind"
+
     def choose(self, rater_id: str, sample_id: str = "", mode: str = ""
                ) -> tuple[RatingItem, str, tuple[str, str]]:
-        """(item, mode, pair of roles) for this rater."""
-        if mode not in ("", "blind", "attention"):
-            raise PayloadError(f"mode must be blind or attention, got {mode[:30]!r}")
+        """(item, mode, pair of roles) for this rater. `sample_id` asks for one item; the mode
+        is always scheduled_mode (`mode` is only the fallback to blind when no check is left)."""
+        mode = mode or self.scheduled_mode(rater_id)
         if sample_id:
             if sample_id not in self.items:
                 raise PayloadError(f"Unknown sample {sample_id[:80]!r}: not a rating item of the "
                                    "demo pool.")
-            item, mode = self.items[sample_id], mode or "blind"
-            if mode == "attention":
+            item = self.items[sample_id]
+            if mode == "attention" and sample_id not in self.store.voted_samples(rater_id, mode):
                 return item, mode, CHECK_PAIR
-            if not item.pairs():
-                raise PayloadError(f"Sample {sample_id[:80]!r} has one stored text only: it can "
-                                   "be an attention check, not a blind comparison.")
-            return item, mode, self._least_voted(item.pairs())
-        if not mode:
-            every, done = self.settings.attention_every, self.store.count("rater_id=?", (rater_id,))
-            mode = "attention" if every and done % every == min(2, every - 1) else "blind"
+            if mode == "blind":
+                if not item.pairs():
+                    raise PayloadError(f"Sample {sample_id[:80]!r} has one stored text only: "
+                                       "it cannot be compared blind; ask for another.")
+                return item, mode, self._least_voted(item.pairs())
         seen = self.store.voted_samples(rater_id, mode)
         left = [i for i in self.items if i not in seen
                 and (mode == "attention" or self.items[i].pairs())]
@@ -123,14 +130,16 @@ class RatingDesk:
         first, second = shown[::-1] if swapped else shown
         return {"A": first, "B": second}
 
-    def issue(self, rater: Rater, sample_id: str = "", mode: str = "",
-              chosen: tuple[RatingItem, str, tuple[str, str]] | None = None) -> dict:
-        """An item for this rater with both texts and a signed ticket; names are not included."""
-        item, mode, pair = chosen or self.choose(rater.rater_id, sample_id, mode)
+    def issue(self, rater: Rater, sample_id: str = "") -> dict:
+        """An item for this rater with both texts and a sealed ticket; the systems' names and
+        the side swap are not included. `mode` is for the server's own use: the API leaves it
+        out (ui/api.py), so a client cannot tell an attention check from a blind item."""
+        self.store.check_address(rater, self.settings.ids_per_address)
+        item, mode, pair = self.choose(rater.rater_id, sample_id)
         swapped = self._rng.random() < 0.5
         sides = self.sides(item, mode, swapped, pair)
         chars = len(sides["A"].text) + len(sides["B"].text)
-        ticket = self.signer.sign({"i": item.item_id, "m": mode, "s": int(swapped),
+        ticket = self.sealer.seal({"i": item.item_id, "m": mode, "s": int(swapped),
                                    "p": "|".join(pair), "v": self.pool.fingerprint,
                                    "r": rater.rater_id, "t": time.time()})
         return {"ticket": ticket, "sample_id": item.item_id, "mode": mode, "dataset": item.dataset,
@@ -140,7 +149,7 @@ class RatingDesk:
 
     # -- voting ------------------------------------------------------------------------------
     def cast(self, ballot: Ballot, rater: Rater, channel: str = "ui") -> dict:
-        fields = self.signer.verify(ballot.ticket)
+        fields = self.sealer.open(ballot.ticket)
         if fields.get("r") != rater.rater_id:
             raise PayloadError("This ticket was issued to another rater: ask /rate_item for your own.")
         item = self.items.get(fields.get("i"))
@@ -167,7 +176,7 @@ class RatingDesk:
                 row[f"{field}_{key}"] = value
             for criterion, score in ballot.scores[side].items():
                 row[f"{criterion}_{key}"] = score
-        row = self.store.add_vote(row, self.settings.rate_limit)
+        row = self.store.add_vote(row, self.settings.rate_limit, self.settings.ids_per_address)
         return {"ok": True, "vote_id": row["vote_id"], "sample_id": item.item_id, "mode": mode,
                 "choice": ballot.choice, "attention_failed": row["attention_failed"],
                 "reveal": {s: {"role": v.role, "system": v.system, "version": v.version,

@@ -1,29 +1,23 @@
 """What raters rate: every demo-pool target with stored texts (Mixtral's rationale, the
 paper's 7B student's output where released, our student's), the pairs of systems an item can
-show, the contradicting explanations used as attention checks, and signed tickets.
+show and the contradicting explanations used as attention checks (tickets: tickets.py).
 
-    from reasoningrec.ratings.items import rating_items, attention_explanation, TicketSigner
+    from reasoningrec.ratings.items import rating_items, attention_explanation
     items = rating_items(pool)                    # {sample_id: RatingItem}, one per pool user
     items[sid].pairs()                            # [("teacher", "student"), ...]
     prediction, text = attention_explanation(items[sid], pool.datasets["ml1m"])
-    signer = TicketSigner(secret); token = signer.sign({...}); fields = signer.verify(token)
 
-A ticket records what the server showed (item, mode, pair, side swap, pool build, rater,
-when), signed with HMAC so a client can neither invent an item nor move the clock; the vote
-is rebuilt from it, so the store keeps what was really on the screen.
+A vote is rebuilt from its sealed ticket (tickets.py: what the server showed), so the store
+keeps what was really on the screen.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import json
 from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 from ..data.schema import Dataset, Sample
 from ..demo_pool import SYSTEMS, DemoPool, PoolText
-from .payload import PayloadError
 
 CHECK_SYSTEM, CHECK_VERSION = "attention check (contradicts its own prediction)", "v1"
 
@@ -86,23 +80,3 @@ def attention_explanation(item: RatingItem, ds: Dataset) -> tuple[str, str]:
     return "No", (f"The user will love {title}. Since {since}, this {noun} matches their taste "
                   f"exactly, and their profile says they seek out this kind of {noun}. "
                   f"I am confident they would like {title}.")
-
-
-class TicketSigner:
-    def __init__(self, secret: str):
-        self._key = hmac.new(secret.encode(), b"reasoningrec-ratings-ticket", hashlib.sha256).digest()
-
-    def _mac(self, body: str) -> str:
-        return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:32]
-
-    def sign(self, fields: dict) -> str:
-        raw = json.dumps(fields, separators=(",", ":"), sort_keys=True).encode()
-        body = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-        return f"{body}.{self._mac(body)}"
-
-    def verify(self, token: str) -> dict:
-        body, _, mac = token.partition(".")
-        if not body or not hmac.compare_digest(self._mac(body), mac):
-            raise PayloadError("The ticket is not one this server issued (bad signature): ask "
-                               "/rate_item for an item and send its ticket unchanged.")
-        return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))

@@ -24,7 +24,9 @@ FIELDS = {"ticket", "rater", "choice", "scores"}
 
 
 class PayloadError(ValueError):
-    """A malformed, oversized or incomplete rating; the message says what to fix."""
+    """A malformed, oversized or incomplete rating; the message says what to fix. `status`:
+    the HTTP status the API answers with (ui/guard.py)."""
+    status = 400
 
 
 @dataclass(frozen=True)

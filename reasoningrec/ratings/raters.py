@@ -7,6 +7,8 @@ browser keeps, plus a salted hash of the IP address. Raw IPs are never stored.
 
 The IP hash is HMAC-SHA256(salt, ip), cut to 16 hex digits: enough to spot one machine
 casting votes under many anonymous ids, useless for recovering the address without the salt.
+The address is the one the trusted proxy saw (client_ip, RatingsSettings.proxy_hops), never a
+hop the client wrote itself.
 """
 from __future__ import annotations
 
@@ -46,15 +48,20 @@ def hash_ip(ip: str | None, salt: str) -> str | None:
     return hmac.new(salt.encode(), ip.strip().encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def client_ip(request) -> str | None:
-    """The caller's address from a gr.Request: the first X-Forwarded-For hop behind the Space's
-    proxy, else the socket peer."""
+def client_ip(request, proxy_hops: int = 0) -> str | None:
+    """The caller's address from a gr.Request, as the trusted proxies saw it: with proxy_hops
+    N > 0, the Nth X-Forwarded-For hop from the right (each trusted proxy appends the address
+    it saw; everything left of that was written by the client and is ignored); with 0, or with
+    fewer hops than N, the socket peer. RatingsSettings.proxy_hops says how many to trust."""
     if request is None:
         return None
-    headers = getattr(request, "headers", None) or {}
-    forwarded = headers.get("x-forwarded-for", "") if hasattr(headers, "get") else ""
-    if forwarded:
-        return forwarded.split(",")[0].strip()
+    if proxy_hops > 0:
+        headers = getattr(request, "headers", None) or {}
+        values = headers.getlist("x-forwarded-for") if hasattr(headers, "getlist") else \
+            [headers.get("x-forwarded-for", "")] if hasattr(headers, "get") else []
+        hops = [h.strip() for v in values for h in v.split(",") if h.strip()]
+        if len(hops) >= proxy_hops:
+            return hops[-proxy_hops]
     client = getattr(request, "client", None)
     return getattr(client, "host", None)
 

@@ -12,13 +12,23 @@ seen are listed. Intervals are 95% cluster-bootstrap intervals over samples.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
+from html import escape
 
 from .schema import CHOICES, CRITERIA
 from .stats import (bootstrap_mean, bradley_terry, careless_raters, counted_votes,
                     krippendorff_alpha)
 
 BT_BOOT = 200   # refits for the Bradley-Terry intervals (each is a full MM fit)
+TOP_ADDRESSES = 10
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+
+
+def text(value) -> str:
+    """A stored (possibly restored, so untrusted) value as inert Markdown: HTML escaped and
+    Markdown punctuation backslashed, so no row can add a tag, link or table cell."""
+    return _MARKDOWN.sub(r"\\\1", escape(str(value), quote=True))
 
 
 def system_key(row: dict, side: str) -> str:
@@ -29,7 +39,8 @@ def _r(x, nd=3):
     return None if x is None or x != x else round(float(x), nd)
 
 
-def build_report(rows: list[dict], n_boot: int = 2000, seed: int = 0) -> dict:
+def build_report(rows: list[dict], n_boot: int = 2000, seed: int = 0,
+                 ids_per_address: int = 0) -> dict:
     careless = careless_raters(rows)
     counted = counted_votes(rows)
     report = {
@@ -42,6 +53,8 @@ def build_report(rows: list[dict], n_boot: int = 2000, seed: int = 0) -> dict:
         "raters": {"total": len({r["rater_id"] for r in rows}),
                    "signed_in": len({r["rater_id"] for r in rows if r["rater_kind"] == "hf"}),
                    "careless": len(careless), "counted": len({r["rater_id"] for r in counted})},
+        "by_kind": {kind: sum(r["rater_kind"] == kind for r in rows) for kind in ("hf", "anon")},
+        "addresses": _addresses(rows, ids_per_address),
         "samples": len({r["sample_id"] for r in counted}),
         "choices": {c: sum(r["choice"] == c for r in counted) for c in CHOICES},
     }
@@ -55,6 +68,23 @@ def build_report(rows: list[dict], n_boot: int = 2000, seed: int = 0) -> dict:
     report["likert"] = _likert(counted, n_boot, seed)
     report["alpha"] = _alpha(counted)
     return report
+
+
+def _addresses(rows, limit: int) -> dict:
+    """Votes per salted IP hash: a skewed result cast from few addresses shows here. An
+    address with more anonymous ids than the limit (restored rows, or a changed limit) is
+    flagged."""
+    votes = Counter(r["ip_hash"] for r in rows if r.get("ip_hash"))
+    ids = defaultdict(set)
+    for r in rows:
+        if r.get("ip_hash") and r["rater_kind"] == "anon":
+            ids[r["ip_hash"]].add(r["rater_id"])
+    top = [{"address": str(h)[:8], "votes": n, "anon_ids": len(ids[h]),
+            "flagged": bool(limit) and len(ids[h]) > limit}
+           for h, n in votes.most_common(TOP_ADDRESSES)]
+    return {"total": len(votes), "max_votes": max(votes.values(), default=0),
+            "flagged": sum(bool(limit) and len(v) > limit for v in ids.values()),
+            "limit": limit, "top": top}
 
 
 def _outcomes(row: dict) -> tuple[str, str, float | None]:
@@ -140,19 +170,22 @@ def report_markdown(report: dict) -> str:
              f"blind votes left out from {ra['careless']} careless rater(s)); {ra['counted']} "
              f"raters, {report['samples']} samples. Choices: "
              + ", ".join(f"{k} {n}" for k, n in report["choices"].items()) + "."]
+    kind, ad = report.get("by_kind"), report.get("addresses")
+    if kind:
+        lines[0] += f" Votes by signed-in raters: {kind['hf']}, anonymous: {kind['anon']}."
     if report["pairs"]:
         lines += ["", "| comparison | votes | wins | ties | both bad | win rate (95% CI) |",
                   "|---|---|---|---|---|---|"]
         for p in report["pairs"]:
-            lines.append(f"| {p['x']} vs {p['y']} | {p['votes']} | {p['x_wins']}–{p['y_wins']} | "
+            lines.append(f"| {text(p['x'])} vs {text(p['y'])} | {p['votes']} | {p['x_wins']}–{p['y_wins']} | "
                          f"{p['ties']} | {p['both_bad']} | {p['x_win_rate']} [{p['ci'][0]}, {p['ci'][1]}] |")
     if report["bradley_terry"]:
         lines += ["", "| rank | system | Bradley–Terry log-strength (95% CI) |", "|---|---|---|"]
-        lines += [f"| {n} | {s} | {b['score']} [{b['ci'][0]}, {b['ci'][1]}] |"
+        lines += [f"| {n} | {text(s)} | {b['score']} [{b['ci'][0]}, {b['ci'][1]}] |"
                   for n, (s, b) in enumerate(report["bradley_terry"].items(), 1)]
     if any(report["likert"].values()):
         systems = sorted({s for c in report["likert"].values() for s in c})
-        lines += ["", "| criterion | " + " | ".join(systems) + " | Krippendorff α (ordinal) |",
+        lines += ["", "| criterion | " + " | ".join(map(text, systems)) + " | Krippendorff α (ordinal) |",
                   "|---" * (len(systems) + 2) + "|"]
         for criterion, per in report["likert"].items():
             cells = [f"{per[s]['mean']} [{per[s]['ci'][0]}, {per[s]['ci'][1]}]" if s in per else "–"
@@ -160,6 +193,14 @@ def report_markdown(report: dict) -> str:
             a = report["alpha"][criterion]
             alpha = "n/a (no overlap yet)" if a["alpha"] is None else f"{a['alpha']} ({a['units']} texts)"
             lines.append(f"| {criterion} | " + " | ".join(cells) + f" | {alpha} |")
+    if ad and ad["top"]:
+        lines += ["", f"Votes per address (salted IP hash; {ad['total']} addresses, at most "
+                  f"{ad['limit'] or 'any number of'} anonymous ids each"
+                  + (f"; **{ad['flagged']} flagged** with more" if ad["flagged"] else "") + "):",
+                  "", "| address | votes | share | anonymous ids |", "|---|---|---|---|"]
+        total = report["votes"]["total"]
+        lines += [f"| {text(a['address'])} | {a['votes']} | {a['votes'] / total:.0%} | "
+                  f"{a['anon_ids']}{' ⚠ flagged' if a['flagged'] else ''} |" for a in ad["top"]]
     return "\n".join(lines)
 
 

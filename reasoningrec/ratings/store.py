@@ -26,15 +26,21 @@ DB_NAME = "ratings.sqlite"
 
 
 class VoteRejected(ValueError):
-    """A vote the store refuses; the message is shown to the rater as is."""
+    """A vote the store refuses; the message is shown to the rater as is. `status` is the HTTP
+    status the API answers with (ui/guard.py)."""
+    status = 422
 
 
 class DuplicateVote(VoteRejected):
-    pass
+    status = 409
 
 
 class RateLimited(VoteRejected):
-    pass
+    status = 429
+
+
+class TooManyRaters(RateLimited):
+    """One address hash voting under more anonymous ids than allowed (a Sybil guard)."""
 
 
 def utc_now() -> datetime:
@@ -73,9 +79,11 @@ class RatingsStore:
         self._listeners.append(listener)
 
     # -- votes -----------------------------------------------------------------------------
-    def add_vote(self, row: dict, rate_limit: tuple[int, float] | None = None) -> dict:
-        """Insert one vote; fills vote_id and created_at when missing. Raises DuplicateVote or
-        RateLimited (nothing written) and returns the stored row once it is committed."""
+    def add_vote(self, row: dict, rate_limit: tuple[int, float] | None = None,
+                 ids_per_address: int = 0) -> dict:
+        """Insert one vote; fills vote_id and created_at when missing. Raises DuplicateVote,
+        RateLimited or TooManyRaters (nothing written) and returns the stored row once it is
+        committed. ids_per_address > 0: at most that many anonymous ids per IP hash."""
         row = {**row}
         row.setdefault("vote_id", uuid.uuid4().hex)
         now = utc_now()
@@ -88,6 +96,8 @@ class RatingsStore:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._check(row, rate_limit, now)
+                self._check_address(row["rater_id"], row["rater_kind"], row["ip_hash"],
+                                    ids_per_address)
                 names = ", ".join(VOTE_COLUMNS)
                 marks = ", ".join("?" for _ in VOTE_COLUMNS)
                 self._conn.execute(f"INSERT INTO votes ({names}) VALUES ({marks})",
@@ -121,6 +131,23 @@ class RatingsStore:
                 wait = max(1, int((oldest + timedelta(seconds=window) - now).total_seconds()) + 1)
                 raise RateLimited(f"Too many votes: at most {limit} every {window:g} s per rater. "
                                   f"Try again in {wait} s.")
+
+    def check_address(self, rater, ids_per_address: int) -> None:
+        """TooManyRaters when `rater` (ratings.raters.Rater) would be one anonymous id too many
+        for its address hash; the desk asks before issuing an item, add_vote checks again."""
+        with self._lock:
+            self._check_address(rater.rater_id, rater.kind, rater.ip_hash, ids_per_address)
+
+    def _check_address(self, rater_id: str, kind: str, ip_hash: str | None, limit: int) -> None:
+        if not limit or not ip_hash or kind != "anon":
+            return
+        ids = {r[0] for r in self._conn.execute(
+            "SELECT DISTINCT rater_id FROM votes WHERE ip_hash=? AND rater_kind='anon'",
+            (ip_hash,)).fetchall()}
+        if rater_id not in ids and len(ids) >= limit:
+            raise TooManyRaters(f"Too many rater ids from one address: at most {limit} anonymous "
+                                "raters per network address may vote. Sign in with Hugging Face "
+                                "where the Space offers it, or keep rating under your first id.")
 
     def insert_restored(self, rows: Iterable[dict]) -> int:
         """Insert votes from an export or shards, skipping ones already here (by vote_id or by

@@ -6,8 +6,9 @@
     demo.queue(default_concurrency_limit=1, max_size=16).launch()
 
 Tabs: explain.py (the product), rate.py (blind ratings) and results.py (their statistics);
-api.py adds the named endpoints /predict, /explain, /rate_item and /vote. The ratings store
-opens from the environment (reasoningrec/ratings/config.py) unless a RatingDesk is passed.
+api.py adds the named endpoints /predict, /explain, /rate_item and /vote; guard.py caps request
+bodies, turns uploads off and answers refusals with 4xx (GuardedBlocks.launch installs it).
+The ratings store opens from the environment (reasoningrec/ratings/config.py) unless a RatingDesk is passed.
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from ..demo_pool import LABELS
 from ..ratings import RatingDesk
 from .api import api_endpoints, rating_endpoints
 from .explain import explain_tab
-from .rate import rate_tab
+from .guard import GuardedBlocks
+from .rate import rate_tab, rater_state
 from .results import results_tab
 from .service import AppService
 
@@ -57,11 +59,12 @@ def open_ratings(service: AppService) -> RatingDesk:
 
 def build_app(service: AppService, ratings: RatingDesk | None = None) -> gr.Blocks:
     desk = ratings or open_ratings(service)
-    with gr.Blocks(title="ReasoningRec", analytics_enabled=False) as demo:
+    with GuardedBlocks(title="ReasoningRec", analytics_enabled=False) as demo:
         gr.Markdown(intro(service), elem_id="rr-intro")
+        browser_id = rater_state(desk)
         with gr.Tabs():
             explain_tab(demo, service)
-            rate_tab(demo, desk)
+            rate_tab(demo, desk, browser_id)
             results_tab(demo, desk)
         api_endpoints(service)
         rating_endpoints(desk)

@@ -21,6 +21,7 @@ import gradio as gr
 
 from ..explain import cited_items
 from ..models.base import BackendError
+from .guard import refusal
 from .service import AppService
 from .state import InputError, build_request, parse_history
 
@@ -92,36 +93,40 @@ def rating_endpoints(desk) -> None:
     """/rate_item and /vote (ratings/desk.py), outside the model queue (queue=False) so many
     raters can vote at once; both also answer a plain POST to /gradio_api/run/<name>:
 
-        item = c.predict("my-rater-id-123", "", "", api_name="/rate_item")   # rater, sample, mode
+        item = c.predict("my-rater-id-123", "", api_name="/rate_item")   # rater id, sample id
         c.predict(json.dumps({"ticket": item["ticket"], "rater": "my-rater-id-123",
                   "choice": "A", "scores": {"A": {...}, "B": {...}}}), api_name="/vote")
 
-    Both only read the texts the pool builder stored: no model runs for a rating. A bad,
-    oversized, duplicate or too-quick vote raises gr.Error saying why.
+    Both only read the texts the pool builder stored: no model runs for a rating. The server
+    decides when an item is an attention check, and neither the answer nor the sealed ticket
+    says which it is. A bad, oversized, duplicate, too-quick or rate-limited vote is refused
+    with a message saying why and a 4xx status (ui/guard.py).
     """
     from ..ratings.payload import PayloadError, parse_vote
     from ..ratings.raters import client_ip, rater_for
     from ..ratings.store import VoteRejected
     salt = desk.settings.resolved_salt()
 
-    def rate_item(rater: str, sample_id: str = "", mode: str = "",
-                  request: gr.Request = None) -> dict:
+    def who(rater_id, request):
+        return rater_for(None, rater_id, client_ip(request, desk.settings.proxy_hops), salt)
+
+    def rate_item(rater: str, sample_id: str = "", request: gr.Request = None) -> dict:
         """An item to rate: texts A and B with their predictions (authors hidden), min_read_s
-        and the ticket to vote with. sample_id/mode "" = the server's choice for this rater."""
+        and the ticket to vote with. sample_id "" = the server's choice for this rater."""
         try:
-            return desk.issue(rater_for(None, rater, client_ip(request), salt), sample_id or "",
-                              mode or "")
+            shown = desk.issue(who(rater, request), sample_id if isinstance(sample_id, str) else "")
         except (PayloadError, VoteRejected) as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise refusal(exc) from None
+        return {k: v for k, v in shown.items() if k != "mode"}
 
     def vote(payload: str, request: gr.Request = None) -> dict:
         """Cast one vote: a JSON object with ticket, rater, choice and scores (1-5 per side for
         plausibility, faithfulness, helpfulness). Returns the vote id and the revealed names."""
         try:
             ballot = parse_vote(payload)
-            return desk.cast(ballot, rater_for(None, ballot.rater, client_ip(request), salt), "api")
+            return desk.cast(ballot, who(ballot.rater, request), "api")
         except (PayloadError, VoteRejected) as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise refusal(exc) from None
 
     gr.api(rate_item, api_name="rate_item", queue=False)
     gr.api(vote, api_name="vote", queue=False)

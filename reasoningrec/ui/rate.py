@@ -69,21 +69,33 @@ def reveal_html(result: dict) -> str:
     return f'<div class="rr-reveal">{"".join(parts)}</div>'
 
 
-def rate_tab(demo: gr.Blocks, desk: RatingDesk | None) -> None:
+def rater_state(desk: RatingDesk | None) -> gr.BrowserState | None:
+    """The anonymous rater id in the browser's localStorage, encrypted with a key derived from
+    the ratings salt (stable across restarts). Created at the page's top level, outside the
+    tabs: Gradio mounts a tab's components only when the tab is first shown, and a
+    BrowserState that is not mounted yet reads as empty, so inside the Rate tab every reload
+    made a new id."""
+    if desk is None:
+        return None
+    secret = hashlib.sha256(f"{desk.settings.resolved_salt()}:browser-state".encode()).hexdigest()[:32]
+    return gr.BrowserState(None, storage_key="reasoningrec-rater", secret=secret)
+
+
+def rate_tab(demo: gr.Blocks, desk: RatingDesk | None, browser_id: gr.BrowserState | None) -> None:
     with gr.Tab("Rate", id="rate"):
         if desk is None:
             gr.Markdown("### Rate explanations\nRatings are switched off in this app.")
             return
-        _rate_tab(demo, desk)
+        _rate_tab(demo, desk, browser_id)
 
 
-def _rate_tab(demo: gr.Blocks, desk: RatingDesk) -> None:
+def _rate_tab(demo: gr.Blocks, desk: RatingDesk, browser_id: gr.BrowserState) -> None:
     salt = desk.settings.resolved_salt()
-    secret = hashlib.sha256(f"{salt}:browser-state".encode()).hexdigest()[:32]
     skip = gr.skip()
 
     def rater(browser_id, profile, request):
-        return rater_for(profile, browser_id or None, client_ip(request), salt)
+        return rater_for(profile, browser_id or None,
+                         client_ip(request, desk.settings.proxy_hops), salt)
 
     def init(browser_id, profile: gr.OAuthProfile | None):
         if not browser_id or not isinstance(browser_id, str) or len(browser_id) < 8:
@@ -144,7 +156,6 @@ def _rate_tab(demo: gr.Blocks, desk: RatingDesk) -> None:
 
     # -- layout -------------------------------------------------------------------------------
     gr.Markdown(HELP)
-    browser_id = gr.BrowserState(None, storage_key="reasoningrec-rater", secret=secret)
     shown = gr.State()
     timer = gr.Timer(0.5, active=False)
     with gr.Row(equal_height=True):

@@ -5,7 +5,9 @@
 Vote counts, win rates with bootstrap intervals, Bradley-Terry scores (once more than two
 systems were rated), Likert means with intervals per criterion and system, Krippendorff's
 alpha per criterion, and a plot. Only blind votes of raters who passed their attention checks
-count (ratings/stats.py); the counts say how many were left out.
+count (ratings/stats.py); the counts say how many were left out. Votes per address (salted IP
+hash) and signed-in vs anonymous votes show when a result leans on few machines. Every stored
+value is escaped before it is shown (report.text).
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ def results_tab(demo: gr.Blocks, desk: RatingDesk | None) -> None:
         rows = desk.store.votes()
         if not rows:
             return "No ratings yet: cast the first one in the **Rate** tab.", None
-        report = build_report(rows, n_boot=N_BOOT)
+        report = build_report(rows, n_boot=N_BOOT, ids_per_address=desk.settings.ids_per_address)
         try:
             figure = report_figure(report) if report["votes"]["counted"] else None
         except ImportError:  # the slim Space image may lack matplotlib: tables still work
