@@ -33,20 +33,20 @@ def load() -> str:
 
 
 def machine() -> str:
-    from reasoningrec.config import cpu_threads
+    from reasoningrec.config import cpu_threads, decode_threads
     return (f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-            f"{platform.machine()}, {os.cpu_count()} CPUs, {cpu_threads()} threads")
+            f"{platform.machine()}, {os.cpu_count()} CPUs, {cpu_threads()} threads "
+            f"({decode_threads()} decoding), OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}")
 
 
 def raw_llama(backend):
     """A second, plain llama_cpp.Llama on the backend's own GGUF and LoRA files, the same
-    context size and threads: raw llama.cpp, none of our code in between."""
+    context size and threads (batch and decode): raw llama.cpp, none of our code between."""
     from llama_cpp import Llama
-    from reasoningrec.config import cpu_threads
     llm = backend.llm
     return Llama(model_path=llm.model_path, lora_path=llm.lora_path, n_ctx=llm.n_ctx(),
-                 n_batch=llm.n_batch, n_threads=cpu_threads(), n_threads_batch=cpu_threads(),
-                 logits_all=False, verbose=False)
+                 n_batch=llm.n_batch, n_threads=llm.n_threads,
+                 n_threads_batch=llm.n_threads_batch, logits_all=False, verbose=False)
 
 
 def raw_prompt_speed(llm, tokens: list[int], repeats: int = 2) -> float:

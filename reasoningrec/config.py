@@ -4,6 +4,7 @@
     REASONINGREC_CACHE_DIR  embeddings and other caches (else ~/.cache/reasoningrec)
     REASONINGREC_TEACHER    a model spec for a live teacher in the app (default: none)
     CPU_CORES               threads for llama.cpp / torch (default: the CPU count)
+    CPU_DECODE_THREADS      llama.cpp threads for one-token steps (generation; default 1)
 """
 from __future__ import annotations
 
@@ -29,16 +30,30 @@ def cache_dir() -> Path:
     return path
 
 
+def _positive(name: str) -> int | None:
+    env = os.environ.get(name)
+    if not env:
+        return None
+    try:
+        n = int(env)
+    except ValueError:
+        raise ValueError(f"{name} must be a positive integer, got {env!r}") from None
+    if n < 1:
+        raise ValueError(f"{name} must be a positive integer, got {env!r}")
+    return n
+
+
+def decode_threads() -> int:
+    """$CPU_DECODE_THREADS, else 1: llama.cpp's one-token generation steps synchronise its
+    threads after every op, and on a shared 2-core CPU one thread decoded faster than two and
+    never stalled (benchmarks/results/threads_under_load.md); prompts keep cpu_threads()."""
+    return _positive("CPU_DECODE_THREADS") or 1
+
+
 def cpu_threads() -> int:
     """$CPU_CORES when set (a positive integer), else the CPUs this process may use."""
-    env = os.environ.get("CPU_CORES")
-    if env:
-        try:
-            n = int(env)
-        except ValueError:
-            raise ValueError(f"CPU_CORES must be a positive integer, got {env!r}") from None
-        if n < 1:
-            raise ValueError(f"CPU_CORES must be a positive integer, got {env!r}")
+    n = _positive("CPU_CORES")
+    if n:
         return n
     try:
         return max(1, len(os.sched_getaffinity(0)))
