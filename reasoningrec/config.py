@@ -30,29 +30,32 @@ def cache_dir() -> Path:
     return path
 
 
-def _positive(name: str) -> int | None:
-    env = os.environ.get(name)
-    if not env:
-        return None
+def env_number(name: str, default, kind=int, minimum=1):
+    """$name read as `kind` (int or float), `default` when unset or empty; a value that is not
+    such a number, or is below `minimum`, is a ValueError naming the variable."""
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    what = "an integer" if kind is int else "a number"
     try:
-        n = int(env)
+        value = kind(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a positive integer, got {env!r}") from None
-    if n < 1:
-        raise ValueError(f"{name} must be a positive integer, got {env!r}")
-    return n
+        value = None
+    if value is None or value < minimum:
+        raise ValueError(f"{name} must be {what} >= {minimum}, got {raw!r}")
+    return value
 
 
 def decode_threads() -> int:
     """$CPU_DECODE_THREADS, else 1: llama.cpp's one-token generation steps synchronise its
     threads after every op, and on a shared 2-core CPU one thread decoded faster than two and
     never stalled (benchmarks/results/threads_under_load.md); prompts keep cpu_threads()."""
-    return _positive("CPU_DECODE_THREADS") or 1
+    return env_number("CPU_DECODE_THREADS", 1)
 
 
 def cpu_threads() -> int:
     """$CPU_CORES when set (a positive integer), else the CPUs this process may use."""
-    n = _positive("CPU_CORES")
+    n = env_number("CPU_CORES", None)
     if n:
         return n
     try:

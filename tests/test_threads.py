@@ -20,7 +20,7 @@ def test_decode_threads_setting(monkeypatch):
     assert decode_threads() == 3
     for bad in ("0", "two"):
         monkeypatch.setenv("CPU_DECODE_THREADS", bad)
-        with pytest.raises(ValueError, match="CPU_DECODE_THREADS must be a positive integer"):
+        with pytest.raises(ValueError, match="CPU_DECODE_THREADS must be an integer >= 1"):
             decode_threads()
 
 
