@@ -32,11 +32,13 @@ def load() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def machine() -> str:
+def machine(settings: bool = True) -> str:
+    """Date, architecture, CPUs and (settings=True) the thread settings this process uses."""
     from reasoningrec.config import cpu_threads, decode_threads
-    return (f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-            f"{platform.machine()}, {os.cpu_count()} CPUs, {cpu_threads()} threads "
-            f"({decode_threads()} decoding), OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}")
+    line = (f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+            f"{platform.machine()}, {os.cpu_count()} CPUs")
+    return line + (f", {cpu_threads()} threads ({decode_threads()} decoding), OMP_WAIT_POLICY="
+                   f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}" if settings else "")
 
 
 def raw_llama(backend):

@@ -87,7 +87,7 @@ def main() -> None:
                                   json.dumps({**base, "threads": threads})], env=env,
                                  capture_output=True, text=True, check=True)
             r = json.loads(out.stdout.strip().splitlines()[-1])
-            rows.append(f"| {machine()}{'' if reniced else ' (not reniced)'} | {load()} | "
+            rows.append(f"| {machine(settings=False)}{'' if reniced else ' (not reniced)'} | {load()} | "
                         f"{policy} | {threads} | {r['tail_tok_s']:.0f} | "
                         f"{r['decode_tok_s']:.1f} ({r['decoded']} tokens) |")
             print(rows[-1], flush=True)

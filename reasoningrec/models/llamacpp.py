@@ -15,14 +15,15 @@ prefix of its prompts once. The split is on tokens of the full prompts, never on
 never leaves a one-token batch, so the scores equal those of evaluating each prompt from
 scratch (tested). Generation resets this: it evaluates token by token.
 
-Threads wait passively: llama.cpp's CPU threads meet at an OpenMP barrier after every graph
-op, and GNU OpenMP spins there by default. On a shared or oversubscribed CPU the spinning
-thread holds the core its partner needs to reach the barrier: on the 2-core dev machine at
-load ~17, 2-thread greedy decoding fell to 0.1-0.2 tokens/s (1 thread: ~50) and a 96-token
-tail to 11 tokens/s; with OMP_WAIT_POLICY=PASSIVE they ran at ~35 and ~134
-(benchmarks/threads_under_load.py, benchmarks/results/threads_under_load.md). libgomp reads
-the variable once, when llama.cpp loads it, so it is set here, before any llama_cpp import;
-OMP_WAIT_POLICY=ACTIVE in the environment keeps spinning.
+Threads on a shared CPU: llama.cpp's threads meet at an OpenMP barrier after every graph op,
+and GNU OpenMP spins there by default; when the machine is busy the spinning thread holds the
+core its partner needs to reach the barrier. On the shared 2-core dev machine (load 18-26,
+benchmarks/results/threads_under_load.md, three rounds) the old setting, 2 spinning threads,
+decoded 1.5-15 tokens/s and evaluated a 96-token tail at 25-74; one decoding thread decoded
+44-48 (passive) and two passive threads evaluated the tail at 92-138. So one-token steps run
+on config.decode_threads() (default 1) and OpenMP waits passively: libgomp reads
+OMP_WAIT_POLICY once, when llama.cpp loads it, so it is set here, before any llama_cpp
+import; OMP_WAIT_POLICY=ACTIVE in the environment keeps spinning.
 """
 from __future__ import annotations
 
