@@ -13,13 +13,12 @@ Appends a row to <out>/rank_batched_probe.md.
 """
 from __future__ import annotations
 
-import argparse
 import ctypes
 import time
 from pathlib import Path
 
 import numpy as np
-from speed_common import RESULTS, load, machine, renice
+from speed_common import load, machine, ranking_args, renice
 
 from reasoningrec.data import load_dataset
 from reasoningrec.models.base import score_from_vector
@@ -87,15 +86,8 @@ def timed(fn):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", default=None, help="data root (default: $REASONINGREC_DATA_DIR)")
-    ap.add_argument("--dataset", default="ml1m", help="dataset name (default ml1m)")
-    ap.add_argument("--user", default="1", help="user id of the test sample (default 1)")
-    ap.add_argument("--candidates", type=int, default=24, help="how many candidates (default 24)")
+    ap = ranking_args(__doc__.splitlines()[0], 24, "rank_batched_probe.md")
     ap.add_argument("--group", type=int, default=8, help="sequences decoded together (default 8)")
-    ap.add_argument("--model", default="student", help="llama.cpp model spec (default student)")
-    ap.add_argument("--out", default=str(RESULTS),
-                    help="folder for rank_batched_probe.md (default benchmarks/results/)")
     args = ap.parse_args()
     reniced, load_before = renice(), load()
     ds = load_dataset(args.dataset, args.data_dir)

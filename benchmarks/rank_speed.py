@@ -12,11 +12,9 @@ on this machine. Appends a row to <out>/rank_speed.md with the load averages bef
 """
 from __future__ import annotations
 
-import argparse
-import time
 from pathlib import Path
 
-from speed_common import RESULTS, load, machine, raw_llama, raw_prompt_speed, renice
+from speed_common import load, machine, ranking_args, raw_llama, raw_prompt_speed, renice
 
 from reasoningrec.data import load_dataset
 from reasoningrec.models.llamacpp import common_prefix_length
@@ -29,15 +27,7 @@ HEADER = ("| date, machine | load before; after | model | dataset:user | N | pre
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", default=None, help="data root (default: $REASONINGREC_DATA_DIR)")
-    ap.add_argument("--dataset", default="ml1m", help="dataset name (default ml1m)")
-    ap.add_argument("--user", default="1", help="user id of the test sample (default 1)")
-    ap.add_argument("--candidates", type=int, default=100, help="how many candidates (default 100)")
-    ap.add_argument("--model", default="student",
-                    help="llama.cpp model spec or shipped student (default: student)")
-    ap.add_argument("--out", default=str(RESULTS),
-                    help="folder for rank_speed.md (default benchmarks/results/)")
+    ap = ranking_args(__doc__.splitlines()[0], 100, "rank_speed.md")
     args = ap.parse_args()
     out = Path(args.out) / "rank_speed.md"
     reniced, load_before = renice(), load()

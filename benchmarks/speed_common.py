@@ -17,6 +17,23 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def ranking_args(description: str, candidates: int, out_file: str):
+    """The argument parser the ranking benchmarks share: which user, how many candidates,
+    which model, and the --out folder (default benchmarks/results/)."""
+    import argparse
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--data-dir", default=None, help="data root (default: $REASONINGREC_DATA_DIR)")
+    ap.add_argument("--dataset", default="ml1m", help="dataset name (default ml1m)")
+    ap.add_argument("--user", default="1", help="user id of the test sample (default 1)")
+    ap.add_argument("--candidates", type=int, default=candidates,
+                    help=f"how many candidates (default {candidates})")
+    ap.add_argument("--model", default="student",
+                    help="llama.cpp model spec or shipped student (default: student)")
+    ap.add_argument("--out", default=str(RESULTS),
+                    help=f"folder for {out_file} (default benchmarks/results/)")
+    return ap
+
+
 def renice(level: int = -10) -> bool:
     """Raise this process group's CPU share on a shared machine (Linux autogroups); False when
     the system does not allow it (the figures then say so through the load)."""

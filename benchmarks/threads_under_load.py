@@ -81,16 +81,15 @@ def main() -> None:
     rows = []
     configs = [(p, t) for p in ("ACTIVE", "PASSIVE") for t in args.threads]
     for policy, threads in [c for _ in range(args.rounds) for c in configs]:
-        if True:
-            env = {**os.environ, "OMP_WAIT_POLICY": policy}
-            out = subprocess.run([sys.executable, __file__, "--worker",
-                                  json.dumps({**base, "threads": threads})], env=env,
-                                 capture_output=True, text=True, check=True)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            rows.append(f"| {machine(settings=False)}{'' if reniced else ' (not reniced)'} | {load()} | "
-                        f"{policy} | {threads} | {r['tail_tok_s']:.0f} | "
-                        f"{r['decode_tok_s']:.1f} ({r['decoded']} tokens) |")
-            print(rows[-1], flush=True)
+        env = {**os.environ, "OMP_WAIT_POLICY": policy}
+        out = subprocess.run([sys.executable, __file__, "--worker",
+                              json.dumps({**base, "threads": threads})], env=env,
+                             capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        where = machine(settings=False) + ("" if reniced else " (not reniced)")
+        rows.append(f"| {where} | {load()} | {policy} | {threads} | {r['tail_tok_s']:.0f} | "
+                    f"{r['decode_tok_s']:.1f} ({r['decoded']} tokens) |")
+        print(rows[-1], flush=True)
     path = Path(args.out) / "threads_under_load.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     new = not path.exists()
