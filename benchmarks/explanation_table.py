@@ -121,6 +121,11 @@ def command_line(argv: list[str]) -> str:
                     (f'"{a}"' if " " in a else a) for i, a in enumerate(argv))
 
 
+def load_now() -> str:
+    """The 1, 5 and 15 minute load averages (`uptime`)."""
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def markdown(results: dict, args, seconds: float, scale_lines: list[str]) -> str:
     first = next(iter(results.values()))
     teacher = first["explanations"]["teacher"]
@@ -128,7 +133,8 @@ def markdown(results: dict, args, seconds: float, scale_lines: list[str]) -> str
         f"# Explanation quality against the paper's teacher: {args.dataset}, test",
         "",
         f"Made by `python benchmarks/explanation_table.py {command_line(args.argv)}` on "
-        f"{datetime.date.today()}, {platform.machine()} ({os.cpu_count()} CPUs, shared), "
+        f"{datetime.date.today()}, {platform.machine()} ({os.cpu_count()} CPUs, shared; load "
+        f"averages {args.load_before} at the start, {load_now()} at the end), "
         f"{seconds:.0f} s in all.",
         f"- Sample: `--sample {args.sample}`, the first {first['n']}: {first['sample']['how']}.",
         f"- Reference: the dataset's teacher rationale for the same sample "
@@ -193,7 +199,7 @@ def main(argv=None) -> int:
     args.argv = sys.argv[1:] if argv is None else list(argv)
     if args.limit < 1:
         ap.error("--limit must be >= 1")
-    started, results = time.perf_counter(), {}
+    started, results, args.load_before = time.perf_counter(), {}, load_now()
     for number, spec in enumerate(args.models, 1):
         print(f"[{number}/{len(args.models)}] {spec}", file=sys.stderr, flush=True)
         results[spec] = r = run_model(args, spec)

@@ -4,6 +4,7 @@
     REASONINGREC_CACHE_DIR  embeddings and other caches (else ~/.cache/reasoningrec)
     REASONINGREC_TEACHER    a model spec for a live teacher in the app (default: none)
     CPU_CORES               threads for llama.cpp / torch (default: the CPU count)
+    CPU_DECODE_THREADS      llama.cpp threads for one-token steps (generation; default 1)
 """
 from __future__ import annotations
 
@@ -29,16 +30,33 @@ def cache_dir() -> Path:
     return path
 
 
+def env_number(name: str, default, kind=int, minimum=1):
+    """$name read as `kind` (int or float), `default` when unset or empty; a value that is not
+    such a number, or is below `minimum`, is a ValueError naming the variable."""
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    what = "an integer" if kind is int else "a number"
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ValueError(f"{name} must be {what} >= {minimum}, got {raw!r}")
+    return value
+
+
+def decode_threads() -> int:
+    """$CPU_DECODE_THREADS, else 1: llama.cpp's one-token generation steps synchronise its
+    threads after every op, and on a shared 2-core CPU one thread decoded faster than two and
+    never stalled (benchmarks/results/threads_under_load.md); prompts keep cpu_threads()."""
+    return env_number("CPU_DECODE_THREADS", 1)
+
+
 def cpu_threads() -> int:
     """$CPU_CORES when set (a positive integer), else the CPUs this process may use."""
-    env = os.environ.get("CPU_CORES")
-    if env:
-        try:
-            n = int(env)
-        except ValueError:
-            raise ValueError(f"CPU_CORES must be a positive integer, got {env!r}") from None
-        if n < 1:
-            raise ValueError(f"CPU_CORES must be a positive integer, got {env!r}")
+    n = env_number("CPU_CORES", None)
+    if n:
         return n
     try:
         return max(1, len(os.sched_getaffinity(0)))

@@ -95,12 +95,17 @@ class LLMScorer(Scorer):
                              f"those that can: {', '.join(EVIDENCE_TEMPLATES)}")
         self._chat = _BackendChat(backend)
 
-    def render(self, ds: Dataset, sample: Sample, profile: str | None = None):
-        """The fitted prompt: (Prompt, text ending at the answer position, token count)."""
+    def render(self, ds: Dataset, sample: Sample, profile: str | None = None, *,
+               history: tuple[HistoryEntry, ...] | None = None, reserve: int = 0):
+        """The fitted prompt: (Fitted, text ending at the answer position). `history`: the
+        entries to fit instead of the options' choice (rank shows every candidate the same
+        ones); `reserve`: tokens kept free beyond the generation budget."""
+        if history is None:
+            history = select_history(ds, sample, self.options)
         fitted = fit_history(self.builder, ds, sample, self.backend.count_tokens, self.context,
-                             history=select_history(ds, sample, self.options),
+                             history=history,
                              tokenizer=self._chat if self.backend.local_template else None,
-                             reserve=self.max_new_tokens,
+                             reserve=self.max_new_tokens + reserve,
                              with_profile=self.options.with_profile,
                              with_description=self.options.with_description, profile=profile,
                              **self._evidence(ds, sample))

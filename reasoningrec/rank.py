@@ -2,13 +2,15 @@
 
     from reasoningrec.rank import candidate_items, rank_candidates
     ids = candidate_items(ds, sample, n=100, seed=42)        # the target + 99 unseen items
-    ranked = rank_candidates(scorer, ds, sample, ids)       # [(item_id, p_yes), ...] best first
+    ranked, stats = rank_candidates(scorer, ds, sample, ids) # [(item_id, p_yes), ...] best first
 
-Every candidate's prompt is the same system text, profile and history followed by a
-candidate-specific tail, so the backend evaluates the longest common *token* prefix once and
-then only each tail (LlamaCppBackend.p_yes_many). The history is fitted to the context once,
-for all candidates, so that the prefix really is shared. `fast=False` scores every prompt from
-scratch: the reference the benchmark compares against.
+Every candidate's prompt is the scorer's own rendering (LLMScorer.render: its template,
+prompt options and collaborative evidence, exactly what `predict` scores) of the sample with
+that candidate as the target. All candidates show the same history — the entries fitted once
+for the sample's own target — so the system text, profile and history are a shared token
+prefix: the backend evaluates it once and then only each candidate's tail
+(LlamaCppBackend.p_yes_many). `fast=False` scores every prompt from scratch: the reference
+the benchmark compares against.
 """
 from __future__ import annotations
 
@@ -17,8 +19,7 @@ import time
 from dataclasses import replace
 
 from .data.schema import Dataset, Sample
-from .prompts import fit_history
-from .predict import LLMScorer, select_history
+from .predict import LLMScorer
 
 TAIL_ROOM = 96  # tokens kept free for the longest candidate's tail beyond the target's
 
@@ -35,28 +36,27 @@ def candidate_items(ds: Dataset, sample: Sample, n: int, seed: int = 42) -> list
     return [sample.target] + random.Random(seed).sample(pool, n - 1)
 
 
+def candidate_prompts(scorer: LLMScorer, ds: Dataset, sample: Sample,
+                      candidates: list[str]) -> tuple[list[str], int]:
+    """(each candidate's prompt text, history entries shown). Unknown ids raise KeyError."""
+    for item_id in candidates:
+        ds.item(item_id)
+    fitted, _ = scorer.render(ds, sample, reserve=TAIL_ROOM)
+    texts = [scorer.render(ds, replace(sample, target=item_id), history=fitted.kept,
+                           reserve=TAIL_ROOM)[1] for item_id in candidates]
+    return texts, len(fitted.kept)
+
+
 def rank_candidates(scorer: LLMScorer, ds: Dataset, sample: Sample, candidates: list[str], *,
                     fast: bool = True) -> tuple[list[tuple[str, float]], dict]:
     """((item_id, p_yes) best first, stats). Unknown candidate ids raise KeyError."""
-    for item_id in candidates:
-        ds.item(item_id)
     start = time.perf_counter()
-    fitted = fit_history(scorer.builder, ds, sample, scorer.backend.count_tokens, scorer.context,
-                         history=select_history(ds, sample, scorer.options),
-                         tokenizer=scorer._chat, reserve=scorer.max_new_tokens + TAIL_ROOM,
-                         with_profile=scorer.options.with_profile,
-                         with_description=scorer.options.with_description)
-    texts = []
-    for item_id in candidates:
-        prompt = scorer.builder(ds, replace(sample, target=item_id), history=fitted.kept,
-                                with_profile=scorer.options.with_profile,
-                                with_description=scorer.options.with_description)
-        texts.append(prompt.text(scorer._chat))
+    texts, kept = candidate_prompts(scorer, ds, sample, candidates)
     if fast:
         scores = scorer.backend.p_yes_many(texts)
     else:
         scores = [scorer.backend.p_yes(t, reuse_cache=False) for t in texts]
     ranked = sorted(zip(candidates, (s.p_yes for s in scores)), key=lambda x: (-x[1], x[0]))
-    stats = {"candidates": len(candidates), "history_kept": len(fitted.kept),
+    stats = {"candidates": len(candidates), "history_kept": kept,
              "fast": fast, "seconds": time.perf_counter() - start}
     return ranked, stats

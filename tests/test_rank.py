@@ -4,14 +4,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 from tiny_model import tiny_model  # noqa: F401  (session fixture)
 
 from reasoningrec.models.loader import load_backend
 from reasoningrec.predict import LLMScorer
-from reasoningrec.rank import candidate_items, rank_candidates
-
+from reasoningrec.rank import candidate_items, candidate_prompts, rank_candidates
 
 
 def test_candidates_are_target_plus_unseen(ml1m):
@@ -37,6 +37,45 @@ def test_fast_ranking_matches_naive_scores(ml1m, tiny_model):  # noqa: F811
     assert [p for _, p in fast] == sorted((p for _, p in fast), reverse=True)
     with pytest.raises(KeyError):
         rank_candidates(scorer, ml1m, sample, ["no-such-item"])
+
+
+def test_hf_batched_ranking_matches_one_at_a_time(ml1m, tiny_model):  # noqa: F811
+    """The transformers path scores all candidates in one left-padded batch; each P(Yes) is
+    the one it gets alone (real sample, 12 candidates of different tail lengths)."""
+    from reasoningrec.models.hf import HFBackend
+    scorer = LLMScorer(HFBackend(str(tiny_model.hf_dir), batch_size=12), "student")
+    sample = ml1m.sample("test", "1")
+    ids = candidate_items(ml1m, sample, 12)
+    texts, _ = candidate_prompts(scorer, ml1m, sample, ids)
+    assert len({len(scorer.backend.tokenize(t)) for t in texts}) > 1  # padding is exercised
+    batched, _ = rank_candidates(scorer, ml1m, sample, ids, fast=True)
+    alone = dict(rank_candidates(scorer, ml1m, sample, ids, fast=False)[0])
+    for item_id, p in batched:
+        assert p == pytest.approx(alone[item_id], abs=1e-3)
+
+
+@pytest.mark.slow
+def test_evidence_student_ranks_with_evidence_in_its_prompts(ml1m):
+    """rank renders through the scorer (issue #16): the hybrid student's candidates carry
+    their own collaborative evidence, and each prompt is exactly the one `predict` scores."""
+    from reasoningrec.evidence import EvidenceIndex, evidence_text
+    from reasoningrec.prompts.text import wording
+    from reasoningrec.scorers import load_scorer
+    scorer = load_scorer("student-evidence", ml1m)
+    assert scorer.options.evidence
+    sample = ml1m.sample("test", "1")
+    ids = candidate_items(ml1m, sample, 4)
+    texts, _ = candidate_prompts(scorer, ml1m, sample, ids)
+    index = EvidenceIndex.fit(ml1m)
+    lines = [evidence_text(index.evidence(replace(sample, target=i)), wording(ml1m)).strip()
+             for i in ids]
+    assert len(set(lines)) == len(ids)  # each candidate has its own evidence
+    for item_id, line, text in zip(ids, lines, texts):
+        assert line in text and sum(other in text for other in lines) == 1
+        assert text == scorer.render(ml1m, replace(sample, target=item_id))[1]
+    ranked, _ = rank_candidates(scorer, ml1m, sample, ids)
+    first, p = ranked[0]
+    assert p == pytest.approx(scorer.predict(ml1m, replace(sample, target=first)).p_yes, abs=1e-3)
 
 
 def test_rank_cli(data_dir, tiny_model):  # noqa: F811

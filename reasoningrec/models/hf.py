@@ -176,7 +176,9 @@ class HFBackend(Backend):
             logits = self.model(**self._inputs(prompt), logits_to_keep=1).logits[0, -1]
         return torch.log_softmax(logits.float(), dim=-1).cpu()
 
-    def p_yes(self, prompt: str) -> Score:
+    def p_yes(self, prompt: str, reuse_cache: bool = True) -> Score:
+        """Every call evaluates the whole prompt (no cache between calls: `reuse_cache` is
+        accepted so callers can ask any local backend for the from-scratch reference)."""
         return score_from_vector(self.next_token_logprobs(prompt), self.answer_ids)
 
     def p_yes_many(self, prompts: list[str]) -> list[Score]:

@@ -4,7 +4,8 @@
     backend.p_yes(prompt); backend.p_yes_many(prompts_sharing_a_prefix)
 
 One `Llama` per (model, adapter, context) per process (`shared`), every use under its lock:
-a llama.cpp context is not thread-safe. Threads come from reasoningrec.config.cpu_threads().
+a llama.cpp context is not thread-safe. Threads: reasoningrec.config.cpu_threads() for prompt
+batches, config.decode_threads() (default 1) for one-token generation steps.
 
 P(Yes) reads the last row of logits straight from the context (`llama_get_logits_ith`), so the
 model is built with logits_all=False (`Llama.scores` then stays zero). The KV cache keeps the
@@ -13,19 +14,32 @@ last scored prompt's tokens: a prompt sharing a token prefix with it evaluates o
 prefix of its prompts once. The split is on tokens of the full prompts, never on text, and
 never leaves a one-token batch, so the scores equal those of evaluating each prompt from
 scratch (tested). Generation resets this: it evaluates token by token.
+
+Threads on a shared CPU: llama.cpp's threads meet at an OpenMP barrier after every graph op,
+and GNU OpenMP spins there by default; when the machine is busy the spinning thread holds the
+core its partner needs to reach the barrier. On the shared 2-core dev machine (load 18-26,
+benchmarks/results/threads_under_load.md, three rounds) the old setting, 2 spinning threads,
+decoded 1.5-15 tokens/s and evaluated a 96-token tail at 25-74; one decoding thread decoded
+44-48 (passive) and two passive threads evaluated the tail at 92-138. So one-token steps run
+on config.decode_threads() (default 1) and OpenMP waits passively: libgomp reads
+OMP_WAIT_POLICY once, when llama.cpp loads it, so it is set here, before any llama_cpp
+import; OMP_WAIT_POLICY=ACTIVE in the environment keeps spinning.
 """
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from ..config import cpu_threads
+from ..config import cpu_threads, decode_threads
 from .base import Backend, BackendError, Score, answer_token_ids, score_from_vector
 from .registry import ModelNotFound
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see the module doc
 
 _SHARED: dict[tuple, "LlamaCppBackend"] = {}
 _SHARED_LOCK = threading.Lock()
@@ -64,7 +78,7 @@ def render_chat_template(template: str, messages: list[dict], add_generation_pro
 class LlamaCppBackend(Backend):
     def __init__(self, model_path: str | Path, lora_path: str | Path | None = None,
                  n_ctx: int = 4096, n_threads: int | None = None, n_batch: int = 512,
-                 repeat_penalty: float = 1.0):
+                 repeat_penalty: float = 1.0, n_decode_threads: int | None = None):
         from llama_cpp import Llama
 
         model_path = Path(model_path).expanduser()
@@ -74,7 +88,8 @@ class LlamaCppBackend(Backend):
         threads = n_threads or cpu_threads()
         try:
             self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_batch=n_batch,
-                             n_threads=threads, n_threads_batch=threads, logits_all=False,
+                             n_threads=n_decode_threads or decode_threads(),
+                             n_threads_batch=threads, logits_all=False,
                              lora_path=str(Path(lora_path).expanduser()) if lora_path else None,
                              verbose=False)
         except ValueError as exc:  # llama-cpp-python raises ValueError for unreadable files

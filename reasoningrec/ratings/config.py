@@ -29,22 +29,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import cache_dir
+from ..config import cache_dir, env_number
 
 MAX_READ_S = 40.0      # a very long pair of texts never asks for more than this
-
-
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"{name} must not be negative, got {raw!r}")
-    return value
 
 
 def _rate_limit(raw: str) -> tuple[int, float]:
@@ -79,15 +66,16 @@ class RatingsSettings:
     def from_env(cls, data_dir: str | Path | None = None) -> "RatingsSettings":
         env_dir = os.environ.get("REASONINGREC_RATINGS_DIR")
         folder = Path(data_dir or env_dir or cache_dir() / "ratings").expanduser()
-        every = int(_float("REASONINGREC_RATINGS_ATTENTION_EVERY", 6))
-        hops = int(_float("REASONINGREC_TRUSTED_PROXY_HOPS", 1 if os.environ.get("SPACE_ID") else 0))
+        every = int(env_number("REASONINGREC_RATINGS_ATTENTION_EVERY", 6, float, 0))
+        hops = int(env_number("REASONINGREC_TRUSTED_PROXY_HOPS",
+                              1 if os.environ.get("SPACE_ID") else 0, float, 0))
         return cls(folder, os.environ.get("REASONINGREC_RATINGS_REPO") or None,
                    os.environ.get("HF_TOKEN") or None,
                    os.environ.get("REASONINGREC_RATINGS_SALT") or None,
-                   _float("REASONINGREC_RATINGS_MIN_READ_S", 4.0),
-                   _float("REASONINGREC_RATINGS_READ_CPS", 40.0),
+                   env_number("REASONINGREC_RATINGS_MIN_READ_S", 4.0, float, 0),
+                   env_number("REASONINGREC_RATINGS_READ_CPS", 40.0, float, 0),
                    _rate_limit(os.environ.get("REASONINGREC_RATINGS_RATE_LIMIT") or "40/600"),
-                   every, int(_float("REASONINGREC_RATINGS_IDS_PER_ADDRESS", 3)), hops)
+                   every, int(env_number("REASONINGREC_RATINGS_IDS_PER_ADDRESS", 3, float, 0)), hops)
 
     @property
     def sync_enabled(self) -> bool:
