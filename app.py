@@ -6,16 +6,19 @@
     GRADIO_SERVER_NAME=0.0.0.0 GRADIO_SERVER_PORT=7860 CPU_CORES=2 python app.py
 
 Environment: GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (where to listen), CPU_CORES (llama.cpp
-threads), REASONINGREC_TEACHER (a model spec for a live teacher on edited inputs). Analytics
-are off. The tabs live in reasoningrec/ui/; this file only starts them.
+threads), REASONINGREC_TEACHER (a model spec for a live teacher on edited inputs), HF_TOKEN +
+REASONINGREC_RATINGS_REPO (push the ratings to a Hub dataset; without both, the Hub is off:
+HF_HUB_OFFLINE=1). Analytics are off. The tabs live in reasoningrec/ui/; this file only starts them.
 """
 import argparse
+import logging
 import os
 import threading
 import time
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+if not (os.environ.get("HF_TOKEN") and os.environ.get("REASONINGREC_RATINGS_REPO")):
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")   # nothing to reach; with ratings sync: online
 
 from reasoningrec.demo_pool import POOL_DIR  # noqa: E402
 from reasoningrec.ui import build_app  # noqa: E402
@@ -33,6 +36,8 @@ def main(argv=None) -> None:
     ap.add_argument("--no-warm", action="store_true",
                     help="do not cache the first user's prompt in the background at startup")
     args = ap.parse_args(argv)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("reasoningrec").setLevel(logging.INFO)   # sync state, warm-up, ...
     start = time.perf_counter()
     service = AppService.start(args.pool, args.model, args.max_tokens)
     demo = build_app(service)

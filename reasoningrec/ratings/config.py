@@ -12,6 +12,8 @@
     REASONINGREC_RATINGS_READ_CPS    reading speed added on top, characters/s (default 40)
     REASONINGREC_RATINGS_RATE_LIMIT  votes per rater per window, "N/SECONDS" (default 40/600)
     REASONINGREC_RATINGS_ATTENTION_EVERY  every Nth item a rater sees is a check (default 6; 0 = none)
+    REASONINGREC_RATINGS_PUSH_MIN    minutes between pushes of new votes to the repo (default 2)
+    REASONINGREC_RATINGS_RETRY_S     first wait after a failed Hub connection, doubled up to 300 s (5)
 """
 from __future__ import annotations
 
@@ -61,6 +63,8 @@ class RatingsSettings:
     read_chars_per_s: float = 40.0
     rate_limit: tuple[int, float] = (40, 600.0)
     attention_every: int = 6
+    push_every_min: float = 2.0
+    sync_retry_s: float = 5.0
 
     def __post_init__(self):
         object.__setattr__(self, "data_dir", Path(self.data_dir))   # a str works too
@@ -76,7 +80,8 @@ class RatingsSettings:
                    _float("REASONINGREC_RATINGS_MIN_READ_S", 4.0),
                    _float("REASONINGREC_RATINGS_READ_CPS", 40.0),
                    _rate_limit(os.environ.get("REASONINGREC_RATINGS_RATE_LIMIT") or "40/600"),
-                   every)
+                   every, _float("REASONINGREC_RATINGS_PUSH_MIN", 2.0) or 2.0,
+                   _float("REASONINGREC_RATINGS_RETRY_S", 5.0) or 5.0)
 
     @property
     def sync_enabled(self) -> bool:
