@@ -3,6 +3,7 @@
     python app.py                         # each dataset's default student + assets/demo_pool, offline
     python app.py --model student-evidence    # one student for every dataset (here the hybrid)
     python app.py --model smollm2 --max-tokens 96
+    python app.py --mcp                   # + MCP tools predict / explain / rank at /gradio_api/mcp/
     GRADIO_SERVER_NAME=0.0.0.0 GRADIO_SERVER_PORT=7860 CPU_CORES=2 python app.py
 
 Environment: GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (where to listen), CPU_CORES (llama.cpp
@@ -22,6 +23,7 @@ if not (os.environ.get("HF_TOKEN") and os.environ.get("REASONINGREC_RATINGS_REPO
 
 from reasoningrec.demo_pool import POOL_DIR  # noqa: E402
 from reasoningrec.ui import build_app  # noqa: E402
+from reasoningrec.ui.mcp import restrict_tools  # noqa: E402
 from reasoningrec.ui.service import AppService  # noqa: E402
 
 
@@ -33,6 +35,9 @@ def main(argv=None) -> None:
                          "student (scorers.default_student), else the base SmolLM2")
     ap.add_argument("--pool", default=str(POOL_DIR), help="demo pool folder")
     ap.add_argument("--max-tokens", type=int, default=160, help="explanation length cap (tokens)")
+    ap.add_argument("--mcp", action="store_true",
+                    help="also serve /predict, /explain and /rank as MCP tools over Streamable HTTP "
+                         "at /gradio_api/mcp/ (needs the mcp package; GRADIO_MCP_SERVER=true too)")
     ap.add_argument("--no-warm", action="store_true",
                     help="do not cache the first user's prompt in the background at startup")
     args = ap.parse_args(argv)
@@ -43,7 +48,10 @@ def main(argv=None) -> None:
     demo = build_app(service)
     if not args.no_warm:  # the first visitor's first Run then streams at once
         threading.Thread(target=service.warm_default, name="warm", daemon=True).start()
-    demo.launch(prevent_thread_lock=True)
+    demo.launch(prevent_thread_lock=True, mcp_server=True if args.mcp else None)
+    if demo.mcp_server_obj is not None:
+        print(f"MCP tools {', '.join(restrict_tools(demo))} at {demo.local_url}gradio_api/mcp/",
+              flush=True)
     print(f"ReasoningRec ready in {time.perf_counter() - start:.1f} s "
           f"(student: {service.student_name})", flush=True)
     demo.block_thread()
