@@ -45,6 +45,7 @@ def api_endpoints(service: AppService) -> None:
         return {"sample_id": req.sample.sample_id, "candidate": req.sample.target,
                 "prediction": "Yes" if pred.label else "No", "p_yes": round(pred.p_yes, 6),
                 "edited": req.edited, "model": service.student(req.sample.dataset).title,
+                "backend": service.backend,
                 "teacher": None if req.teacher is None else {
                     "model": req.teacher.system.title, "label": req.teacher.label,
                     "rationale": req.teacher.text},
