@@ -34,7 +34,7 @@ colorFrom: indigo
 colorTo: yellow
 sdk: gradio
 sdk_version: {gradio}
-python_version: "3.11"
+python_version: "3.10"   # ZeroGPU runs Python 3.10.13 (docs); the code compiles on 3.10, runs tested on 3.11
 app_file: app.py
 suggested_hardware: zero-a10g
 pinned: false

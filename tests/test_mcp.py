@@ -9,38 +9,21 @@ import ast
 import asyncio
 import json
 import os
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from reasoningrec.demo_pool import DemoPool
+from tests.app_process import start_app
 from tests.test_app import free_port
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def mcp_url():
+def mcp_url(tmp_path_factory):
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "CPU_CORES": "2", "REASONINGREC_RATINGS_DIR": "/tmp/rr-mcp-test-ratings"}
-    proc = subprocess.Popen([sys.executable, "app.py", "--mcp", "--no-warm", "--max-tokens", "24"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
-    deadline = time.monotonic() + 300          # a hang guard, not a speed claim
+    env = {**os.environ, "CPU_CORES": "2",
+           "REASONINGREC_RATINGS_DIR": str(tmp_path_factory.mktemp("ratings"))}
+    proc = start_app(["--mcp", "--no-warm", "--max-tokens", "24"], env, port)
     try:
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/gradio_api/info", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"app.py --mcp did not start: {proc.stdout.read()[-3000:]}")
-                time.sleep(0.25)
         yield f"http://127.0.0.1:{port}/gradio_api/mcp/"
     finally:
         proc.terminate()

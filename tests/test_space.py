@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -23,10 +20,10 @@ from reasoningrec.ratings.hubsync import LOCAL_ONLY, HubSync
 from reasoningrec.ratings.payload import parse_vote
 from reasoningrec.ratings.raters import rater_for
 from reasoningrec.ratings.store import RatingsStore
+from tests.app_process import start_app
 from tests.hub_server import LocalHub
 from tests.test_app import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 SCORES = {"plausibility": 4, "faithfulness": 4, "helpfulness": 3}
 
 
@@ -41,22 +38,6 @@ def cast_votes(folder: Path, raters: int) -> list[dict]:
         desk.cast(parse_vote({"ticket": shown["ticket"], "choice": "A",
                               "scores": {"A": SCORES, "B": SCORES}}), who)
     return store.votes()
-
-
-def start_app(env: dict, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "app.py", "--no-warm"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 300           # a hang guard, not a speed claim
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/gradio_api/info", timeout=2):
-                return proc
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"app.py exited: {proc.stdout.read()[-3000:]}")
-            time.sleep(0.25)
-    proc.kill()
-    pytest.fail("app.py did not answer")
 
 
 def wait_until(check, what: str, limit_s: float = 60.0):
@@ -79,12 +60,11 @@ def test_a_space_with_sync_merges_the_hub_votes_and_pushes_new_ones(tmp_path):
         json.dumps(r) + "\n" for r in earlier).encode()}
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
-    env.update({"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-                "CPU_CORES": "1", "SPACE_ID": "owner/reasoningrec", "HF_TOKEN": "hf_test",
+    env.update({"CPU_CORES": "1", "SPACE_ID": "owner/reasoningrec", "HF_TOKEN": "hf_test",
                 "REASONINGREC_RATINGS_REPO": "owner/votes", "HF_ENDPOINT": hub.endpoint,
                 "REASONINGREC_RATINGS_DIR": str(tmp_path / "space"),
                 "REASONINGREC_RATINGS_MIN_READ_S": "0", "REASONINGREC_RATINGS_PUSH_MIN": "0.01"})
-    proc = start_app(env, port)
+    proc = start_app(["--no-warm"], env, port)
     try:
         store = RatingsStore.open(tmp_path / "space")
         wait_until(lambda: store.count() == 2, "the Hub's 2 votes merged into the Space's store")

@@ -11,13 +11,12 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from reasoningrec.zerogpu import serving_backend
+from tests.app_process import start_app
 from tests.test_app import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,25 +61,13 @@ def test_the_space_serves_the_student_through_transformers_in_spaces_gpu(space):
     from reasoningrec.models.loader import load_backend
     from reasoningrec.predict import PromptOptions
     from reasoningrec.students import resolve_student
-    pytest.importorskip("spaces")
+    import spaces  # noqa: F401  (the real ZeroGPU decorator: a no-op off a ZeroGPU Space)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}   # the Space's own copy
-    env.update({"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-                "CPU_CORES": "2", "REASONINGREC_RATINGS_DIR": str(space.parent / "ratings")})
-    proc = subprocess.Popen([sys.executable, "app.py", "--backend", "transformers", "--model",
-                             "student", "--no-warm", "--max-tokens", "6"], cwd=space, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env.update({"CPU_CORES": "2", "REASONINGREC_RATINGS_DIR": str(space.parent / "ratings")})
+    proc = start_app(["--backend", "transformers", "--model", "student", "--no-warm",
+                      "--max-tokens", "6"], env, port, cwd=space, limit_s=900)
     try:
-        deadline = time.monotonic() + 900          # a hang guard, not a speed claim
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/gradio_api/info", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    pytest.fail(f"the Space's app.py did not start: {proc.stdout.read()[-3000:]}")
-                time.sleep(0.5)
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         pred = client.predict("ml1m", "", api_name="/predict")
         *_, last = client.submit("ml1m", "", "", None, "", 6, api_name="/explain")

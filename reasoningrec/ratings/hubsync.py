@@ -9,12 +9,13 @@ From the first moment every committed vote is appended to this process's JSONL s
 (sync.ShardWriter), Hub or not. A background thread then connects: it downloads the dataset's
 shards and merges them into the store (dedup by vote id, into a non-empty store too), starts a
 huggingface_hub.CommitScheduler that pushes the shard folder every few minutes
-(REASONINGREC_RATINGS_PUSH_MIN), and appends any
-vote no shard holds yet. When a step fails (Hub unreachable, bad token) it waits and tries
-again, doubling the wait from `retry_s` (REASONINGREC_RATINGS_RETRY_S) up to `max_retry_s`; each failure is logged with the
-next attempt's time. A push that fails after that is retried by the scheduler itself (files it
-has not uploaded stay pending) and shows here as "push failing". HF_ENDPOINT, when set, is the
-Hub's address (a mirror, or a local server in the tests).
+(REASONINGREC_RATINGS_PUSH_MIN), and appends any vote no shard holds yet. When a step fails
+(Hub unreachable, bad token) it waits and tries again, doubling the wait from `retry_s`
+(REASONINGREC_RATINGS_RETRY_S) up to `max_retry_s`; each failure is logged with the next
+attempt's time. A push that fails after that is retried by the scheduler itself (files it has
+not uploaded stay pending) and shows here as "push failing". HF_ENDPOINT, when set, is the
+Hub's address (a mirror, or a local server in the tests). HF_HUB_OFFLINE blocks the sync
+(state "off", said on the page).
 """
 from __future__ import annotations
 

@@ -60,15 +60,6 @@ def api_endpoints(service: AppService) -> None:
         the explanation (fast). For a demo-pool user as is, the result also carries the paper's
         teacher rationale (Mixtral-8x7B, told the true answer) and, on Fashion, the paper's 7B
         student's stored output.
-
-        Args:
-            dataset: "ml1m" (MovieLens-1M movies) or "fashion" (Amazon Fashion products).
-            user_id: a demo-pool user id of that dataset; "" = the first pool user.
-            candidate: the item id to ask about; "" = the user's real test item.
-            profile: a new user profile paragraph; empty = the pool user's own.
-            history: the user's rated items as JSON [[item_id, liked], ...]; "" = the pool user's own.
-        Returns:
-            prediction ("Yes"/"No"), p_yes, candidate, model, teacher, paper_student, evidence, notes.
         """
         req = request(dataset, user_id, candidate, profile or None, history)
         try:
@@ -83,16 +74,6 @@ def api_endpoints(service: AppService) -> None:
         """Would this user like this item, and why? The student's answer, P(Yes) and its
         explanation in words, streamed; the last update has "done": true, the history items the
         explanation cites and timings.
-
-        Args:
-            dataset: "ml1m" (MovieLens-1M movies) or "fashion" (Amazon Fashion products).
-            user_id: a demo-pool user id of that dataset; "" = the first pool user.
-            candidate: the item id to ask about; "" = the user's real test item.
-            profile: a new user profile paragraph; empty = the pool user's own.
-            history: the user's rated items as JSON [[item_id, liked], ...]; "" = the pool user's own.
-            max_tokens: the explanation's length cap in tokens (1-512).
-        Returns:
-            prediction, p_yes, explanation, cited (history item ids named), done, stats.
         """
         req = request(dataset, user_id, candidate, profile or None, history)
         if not 1 <= int(max_tokens) <= MAX_API_TOKENS:
@@ -119,15 +100,6 @@ def api_endpoints(service: AppService) -> None:
         """Which of these items would this user like most? The candidates ordered by the
         student's P(Yes), best first (the user's prompt is read once for all of them).
 
-        Args:
-            dataset: "ml1m" (MovieLens-1M movies) or "fashion" (Amazon Fashion products).
-            user_id: a demo-pool user id of that dataset; "" = the first pool user.
-            candidates: item ids, comma-separated or a JSON list (at most 20); "" = the pool
-                user's own candidates (their real test item first).
-            profile: a new user profile paragraph; empty = the pool user's own.
-            history: the user's rated items as JSON [[item_id, liked], ...]; "" = the pool user's own.
-        Returns:
-            ranked: [{item_id, title, p_yes}, ...] best first; model; seconds.
         """
         req = request(dataset, user_id, "", profile or None, history)
         ids = parse_candidates(candidates) or [c.item_id for c in req.pool_user.candidates]
@@ -146,9 +118,35 @@ def api_endpoints(service: AppService) -> None:
                 "ranked": [{"item_id": i, "title": req.ds.items[i].title, "p_yes": round(p, 6)}
                            for i, p in ranked], "seconds": round(stats["seconds"], 3)}
 
+    tool_doc(predict, 'prediction ("Yes"/"No"), p_yes, candidate, model, teacher, '
+                      "paper_student, evidence, notes.")
+    tool_doc(explain, "prediction, p_yes, explanation, cited (history item ids named), done, "
+                      "stats.", max_tokens="the explanation's length cap in tokens (1-512).")
+    tool_doc(rank, "ranked: [{item_id, title, p_yes}, ...] best first; model; seconds.",
+             candidates='item ids, comma-separated or a JSON list (at most 20); "" = the pool '
+                        "user's own candidates (their real test item first).")
     gr.api(predict, api_name="predict", concurrency_id="model", concurrency_limit=1)
     gr.api(explain, api_name="explain", concurrency_id="model", concurrency_limit=1)
     gr.api(rank, api_name="rank", concurrency_id="model", concurrency_limit=1)
+
+
+ARG_HELP = {
+    "dataset": '"ml1m" (MovieLens-1M movies) or "fashion" (Amazon Fashion products).',
+    "user_id": 'a demo-pool user id of that dataset; "" = the first pool user.',
+    "candidate": 'the item id to ask about; "" = the user\'s real test item.',
+    "profile": "a new user profile paragraph; empty = the pool user's own.",
+    "history": 'the user\'s rated items as JSON [[item_id, liked], ...]; "" = the pool user\'s own.',
+}
+
+
+def tool_doc(fn, returns: str, **extra: str) -> None:
+    """Append Args/Returns to an endpoint's docstring, one text per argument for all three:
+    Gradio reads them into the API page and the MCP tools' descriptions."""
+    import inspect
+    lines = [f"            {name}: {extra.get(name) or ARG_HELP[name]}"
+             for name in inspect.signature(fn).parameters]
+    fn.__doc__ = (fn.__doc__.rstrip() + "\n\n        Args:\n" + "\n".join(lines)
+                  + f"\n        Returns:\n            {returns}\n        ")
 
 
 def parse_candidates(value: str) -> list[str]:
