@@ -34,7 +34,6 @@ ENV HOME=/home/user \
     GRADIO_SERVER_NAME=0.0.0.0 \
     GRADIO_SERVER_PORT=7860 \
     GRADIO_ANALYTICS_ENABLED=False \
-    HF_HUB_OFFLINE=1 \
     PYTHONUNBUFFERED=1
 WORKDIR /home/user/app
 COPY --chown=user app.py pyproject.toml README.md ./

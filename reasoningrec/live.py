@@ -3,6 +3,7 @@
     from reasoningrec.live import LiveExplainer
     explainer = LiveExplainer(load_backend("smollm2"))
     explainer.warm(ds, sample)                       # when a user is picked: evaluates the prompt
+    explainer.rank(ds, sample, ["1", "48"])          # [(item_id, p_yes), ...] best first, stats
     for kind, value in explainer.stream(ds, sample):  # ("prediction", Prediction), ("token", str),
         ...                                          # then ("done", {"ttft_s", "tokens", ...})
 
@@ -125,6 +126,12 @@ class LiveExplainer:
             pred = self.scorer().predict(ds, sample, profile=profile)
             self._keep(tokens)
         return pred
+
+    def rank(self, ds: Dataset, sample: Sample, candidates: list[str]):
+        """((item_id, p_yes) best first, stats) for the sample's user (reasoningrec.rank): the
+        shared prompt prefix is read once, whatever state was kept."""
+        from .rank import rank_candidates
+        return rank_candidates(self.scorer(), ds, sample, candidates)
 
     def _run(self, ds, sample, profile, max_tokens, out: queue.Queue, stop: threading.Event):
         start = time.perf_counter()

@@ -91,9 +91,16 @@ def student_options(name: str = "student") -> dict:
     return dict(_read_meta(_student_dir(name)).get("prompt_options", {}))
 
 
-def student_spec(name: str = "student") -> str:
-    """SmolLM2 + a shipped LoRA adapter, when the training issue has shipped one."""
+def student_spec(name: str = "student", backend: str = "llamacpp") -> str:
+    """SmolLM2 + a shipped LoRA adapter, when the training issue has shipped one: the GGUF
+    adapter for llama.cpp, or (backend="transformers", the ZeroGPU path) the PEFT adapter on
+    the same base GGUF dequantised by transformers."""
     from .models.registry import smollm2_gguf
+    if backend == "transformers":
+        peft = _student_dir(name) / "peft"
+        if not (peft / "adapter_config.json").is_file():
+            raise FileNotFoundError(f"no shipped PEFT adapter at {peft}")
+        return f"hf:{smollm2_gguf()}+{peft}"
     lora = _student_dir(name) / "adapter.gguf"
     if not lora.is_file():
         raise FileNotFoundError(f"no shipped student adapter at {lora} yet; use "

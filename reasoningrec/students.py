@@ -35,10 +35,19 @@ def _card(name: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def resolve_student(name: str | None) -> StudentInfo:
+def _base_spec(spec: str, backend: str) -> str:
+    """The base SmolLM2 for transformers is its GGUF dequantised (the one the students learnt on)."""
+    if backend == "transformers" and spec == "smollm2":
+        from .models.registry import smollm2_gguf
+        return f"hf:{smollm2_gguf()}"
+    return spec
+
+
+def resolve_student(name: str | None, backend: str = "llamacpp") -> StudentInfo:
+    """`backend` "transformers" serves a shipped student through its PEFT adapter (ZeroGPU)."""
     name = name or "student"
     if name not in STUDENTS:
-        return StudentInfo(name, name, name)
+        return StudentInfo(name, _base_spec(name, backend), name)
     card = _card(name)
     # how the page names it and who taught it: the card's "title" and "teacher" (training.ship)
     title = card.get("title") or f"ReasoningRec student {name!r}"
@@ -46,19 +55,19 @@ def resolve_student(name: str | None) -> StudentInfo:
     if isinstance(teacher, dict):   # a card may describe its teacher in detail
         teacher = str(teacher.get("model") or teacher.get("name") or "")
     try:
-        return StudentInfo(name, student_spec(name), title, teacher,
+        return StudentInfo(name, student_spec(name, backend), title, teacher,
                            options=student_options(name))
     except FileNotFoundError:
-        return StudentInfo(name, "smollm2", "SmolLM2-135M-Instruct (base)", "",
+        return StudentInfo(name, _base_spec("smollm2", backend), "SmolLM2-135M-Instruct (base)", "",
                            f"No distilled student adapter is shipped yet ({STUDENTS[name].name}/"
                            "adapter.gguf is missing), so the student here is the untuned base "
                            "SmolLM2-135M-Instruct: expect weak predictions and rambling "
                            "explanations.")
 
 
-def student_for(dataset: str, name: str | None = None) -> StudentInfo:
+def student_for(dataset: str, name: str | None = None, backend: str = "llamacpp") -> StudentInfo:
     """`name` when given (the same student for every dataset), else the dataset's default."""
-    return resolve_student(name or default_student(dataset))
+    return resolve_student(name or default_student(dataset), backend)
 
 
 def model_version(spec: str, max_tokens: int, settings: str = "") -> str:

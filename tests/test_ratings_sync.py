@@ -1,8 +1,8 @@
-"""Export (JSONL, CSV), shards and restore, and the `reasoningrec ratings` command.
+"""Export (JSONL, CSV), shards and restore, the Hub sync, and the `reasoningrec ratings` command.
 
-The push to the Hub (huggingface_hub.CommitScheduler) needs the network; everything a restart
-depends on is tested here for real: the shard files a process appends, and rebuilding an
-empty store from a folder of them.
+Everything a restart depends on is tested here for real: the shard files a process appends,
+rebuilding a store from a folder of them, and the Hub sync (huggingface_hub unchanged) against
+a real local HTTP server standing in for the Hub (tests/hub_server.py), down and then up.
 
     nice -n 19 .venv/bin/python -m pytest tests/test_ratings_sync.py -q
 """
@@ -20,7 +20,9 @@ from reasoningrec.ratings.export import export_votes, read_csv
 from reasoningrec.ratings.payload import parse_vote
 from reasoningrec.ratings.raters import rater_for
 from reasoningrec.ratings.store import RatingsStore
-from reasoningrec.ratings.sync import ShardWriter, backfill, restore_from_folder, start_sync
+from reasoningrec.ratings.hubsync import LOCAL_ONLY, HubSync
+from reasoningrec.ratings.sync import ShardWriter, backfill, restore_from_folder
+from tests.hub_server import LocalHub
 
 SCORES = {"plausibility": 3, "faithfulness": 4, "helpfulness": 2}
 
@@ -135,9 +137,77 @@ def test_hub_sync_needs_both_token_and_repo(tmp_path, monkeypatch):
     monkeypatch.delenv("HF_TOKEN", raising=False)
     settings = RatingsSettings.from_env(tmp_path)
     assert not settings.sync_enabled
-    assert start_sync(RatingsStore.open(tmp_path), settings) is None
+    sync = HubSync(RatingsStore.open(tmp_path), settings).start()
+    assert sync.status()["state"] == "off" and sync.writer is None
+    assert LOCAL_ONLY in sync.describe()
     monkeypatch.setenv("HF_TOKEN", "hf_x")
     assert RatingsSettings.from_env(tmp_path).sync_enabled
     monkeypatch.setenv("REASONINGREC_RATINGS_RATE_LIMIT", "ten per minute")
     with pytest.raises(ValueError, match="must look like 40/600"):
         RatingsSettings.from_env(tmp_path)
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(sync: HubSync, state: str, attempts: int = 1, limit_s: float = 60.0) -> dict:
+    import time
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        status = sync.status()
+        if status["state"] == state and status["attempts"] >= attempts:
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"sync never reached {state!r} (attempt {attempts}): {sync.status()}")
+
+
+def test_sync_retries_while_the_hub_is_down_then_merges_and_pushes(voted, tmp_path, monkeypatch):
+    """The Hub is down at start: the sync retries with growing waits, votes go on into SQLite
+    and the shard; once the Hub answers, its votes are merged into the non-empty store (dedup by
+    vote id) and the local votes are pushed."""
+    from huggingface_hub import constants
+    settings = RatingsSettings(tmp_path, repo_id="someone/ratings", hf_token="hf_test", salt="k" * 40)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)    # conftest's offline default
+    blocked = HubSync(RatingsStore.open(tmp_path / "offline"), settings).start()
+    assert blocked.status()["state"] == "off" and "HF_HUB_OFFLINE=1" in blocked.describe()
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)   # what app.py leaves when syncing
+    rows = voted[0].votes()
+    hub_rows, local_rows, cast_while_down = rows[:6], rows[4:8], rows[8]   # 4, 5 on both sides
+    store = RatingsStore.open(tmp_path)
+    assert store.insert_restored(local_rows) == 4
+    port = _free_port()
+    sync = HubSync(store, settings, retry_s=0.2, max_retry_s=0.4,
+                   endpoint=f"http://127.0.0.1:{port}").start()
+    try:
+        status = _wait_for(sync, "retrying", attempts=3)
+        assert status["retry_in_s"] == 0.4                      # 0.2, then doubled, capped
+        assert "ConnectError" in status["last_error"] and "failing" in sync.describe()
+        store.add_vote({k: v for k, v in cast_while_down.items() if k != "id"})
+        assert cast_while_down["vote_id"] in sync.writer.path.read_text()   # kept meanwhile
+        hub = LocalHub(port)
+        hub.files["someone/ratings"] = {"shards/votes-old.jsonl": "".join(
+            json.dumps(r) + "\n" for r in hub_rows).encode()}
+        hub.start()
+        status = _wait_for(sync, "synced")
+        assert status["restored"] == 4 and status["last_error"] is None   # rows 0-3 were new
+        assert [r["vote_id"] for r in store.votes()] == [r["vote_id"] for r in local_rows] + [
+            cast_while_down["vote_id"]] + [r["vote_id"] for r in hub_rows[:4]]
+        assert restore_from_folder(store, tmp_path / "hub" / "shards")["restored"] == 0
+        for _ in range(600):                     # the scheduler's first push runs at once
+            if sync.status()["last_push_at"]:
+                break
+            __import__("time").sleep(0.05)
+        pushed = {p: d for repo, files in hub.commits for p, d in files.items()}
+        shard = f"shards/{sync.writer.path.name}"
+        assert list(pushed) == [shard], hub.requests
+        pushed_ids = {json.loads(line)["vote_id"] for line in pushed[shard].decode().splitlines()}
+        assert pushed_ids == {r["vote_id"] for r in local_rows} | {cast_while_down["vote_id"]}
+        assert "connected; 4 votes merged" in sync.describe()
+    finally:
+        sync.stop()
+        if "hub" in locals():
+            hub.stop()

