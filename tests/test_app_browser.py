@@ -80,7 +80,7 @@ def test_explain_a_pool_user_in_the_browser(page):
                              "without a user profile").is_visible()
     assert teacher.text.split("\n")[0][:80] in panel.inner_text()
     assert page.locator("#rr-authors").get_by_text("did not release").is_visible()   # ML-1M
-    assert page.locator("#rr-pyes-help").get_by_text("P(Yes) is the probability").is_visible()
+    assert page.locator("#rr-legend").get_by_text("the probability our student gives").is_visible()
     assert page.locator("#rr-agree .rr-agree-yes, #rr-agree .rr-agree-no").count() == 1
     evidence = page.locator("#rr-evidence #rr-evidence-table")  # beside the explanation
     assert evidence.get_by_text("users who watched it", exact=True).is_visible()

@@ -19,6 +19,7 @@ from ..demo_pool import LABELS
 from ..ratings import RatingDesk
 from .api import api_endpoints, rating_endpoints
 from .explain import explain_tab
+from .layout import page_style
 from .rate import rate_tab
 from .results import results_tab
 from .service import AppService
@@ -58,6 +59,7 @@ def open_ratings(service: AppService) -> RatingDesk:
 def build_app(service: AppService, ratings: RatingDesk | None = None) -> gr.Blocks:
     desk = ratings or open_ratings(service)
     with gr.Blocks(title="ReasoningRec", analytics_enabled=False) as demo:
+        page_style()
         gr.Markdown(intro(service), elem_id="rr-intro")
         with gr.Tabs():
             explain_tab(demo, service)
