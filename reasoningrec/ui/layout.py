@@ -37,6 +37,10 @@ CSS = f"""
   hyphens: none !important; }}
 #rr-results th {{ white-space: nowrap; }}
 #rr-results-plot img {{ max-width: 100%; height: auto; }}
+@media (max-width: {NARROW - 1}px) {{   /* a phone scrolls the plot sideways at a readable size */
+  #rr-results-plot .matplotlib {{ overflow-x: auto !important; display: block !important; }}
+  #rr-results-plot img {{ max-width: none !important; width: 900px !important; }}
+}}
 .rr-status-line {{ font-variant-numeric: tabular-nums; }}
 """
 

@@ -108,7 +108,8 @@ def explanation(text: str, spans: list[tuple[int, int, str]] = (), done: bool = 
         at = end
     parts.append(escape(text[at:]))
     cursor = "" if done else '<span style="color:#9ca3af">▍</span>'
-    body = "".join(parts) or '<span style="color:#9ca3af">(no explanation text)</span>'
+    body = "".join(parts) or ("" if not done else
+                              '<span style="color:#9ca3af">(no explanation text)</span>')
     return (f'<div class="rr-explanation" style="white-space:pre-wrap;line-height:1.5">'
             f'{body}{cursor}</div>')
 
