@@ -8,12 +8,11 @@ app_fashion_1400.png, app_fashion_390.png) for a person to look at.
 """
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
+from browser import chromium, launch_local
 
-CHROMIUM = Path("/usr/bin/chromium")
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -22,29 +21,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def app_url():
     from reasoningrec.ui import build_app
     from reasoningrec.ui.service import AppService
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     demo = build_app(AppService.start(max_new_tokens=32))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1",
-                            server_port=port)
     try:
-        yield url
+        yield launch_local(demo)
     finally:
         demo.close()
 
 
 @pytest.fixture(scope="module")
 def page(app_url, tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: bash scripts/setup.sh --test")
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
-            headless=True, viewport={"width": 1500, "height": 1100},
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"])
+        browser = chromium(p, tmp_path_factory.mktemp("chromium-profile"), 1500, 1100)
         pg = browser.new_page()
         pg.dialogs = []
         pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import time
 from pathlib import Path
 
 import pytest
+from browser import chromium, launch_local
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 SCREENS = Path(os.environ.get("REASONINGREC_SCREENS") or ROOT / "reports" / "screens")
 HELD_S = 3.0     # how long the test keeps the model busy after Run was clicked
@@ -76,11 +75,7 @@ def app(tmp_path_factory):
             item = desk.issue(rater)
             desk.cast(Ballot(item["ticket"], rater.rater_id, "AB"[n % 2], scores), rater)
     demo = build_app(service, desk)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1",
-                            server_port=port)
+    url = launch_local(demo)
     try:
         yield url, service, Client(url, verbose=False)
     finally:
@@ -92,15 +87,9 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: bash scripts/setup.sh --test")
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
-            headless=True, viewport={"width": 1400, "height": 1000},
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"])
+        context = chromium(p, tmp_path_factory.mktemp("chromium-profile"))
         yield context
         context.close()
 

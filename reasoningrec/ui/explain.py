@@ -1,7 +1,8 @@
 """The Explain tab: pick a pool user (or edit one), run our student live, read its streamed
 explanation next to the stored texts of the paper's teacher (Mixtral-8x7B-Instruct, told the
 true answer) and of the paper's Llama-2-7B student (where the authors released its output).
-Built inside a gr.Blocks by `explain_tab(demo, service)`; the pieces it shows are views.py's.
+Built inside a gr.Blocks by `explain_tab(demo, service)`; the pieces it shows are views.py's,
+Run and the live teacher are run.py's.
 
 Events: picking a user fills the inputs and, in the model queue, warms that user's prompt
 (LiveExplainer.warm), so Run streams at once; a profile or history edit warms the edited
@@ -13,22 +14,17 @@ user switch does nothing (views.stale). Errors become messages; nothing raises t
 """
 from __future__ import annotations
 
-import time
-
 import gradio as gr
 
-from ..explain import cited_spans
 from ..models.base import BackendError
-from ..pool_text import end_text
 from . import render
 from .layout import LEGEND
+from .run import RunEvents
 from .service import AppService
 from .state import InputError, build_request, original_profile
 from .views import ExplainViews, label
 
 MODEL_QUEUE = {"concurrency_id": "model", "concurrency_limit": 1}
-STALE = ("The page changed (another dataset or user) while this Run waited for the model: "
-         "press Run again.")
 
 
 def explain_tab(demo: gr.Blocks, service: AppService) -> None:
@@ -77,9 +73,7 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
         return (draft, render.history_table(pool.datasets[dataset], history),
                 gr.update(choices=views.history_choices(dataset, history), value=None), note)
 
-    def request(draft, profile, candidate):
-        return build_request(pool, draft["dataset"], draft["user_id"], profile,
-                             draft["history"], candidate)
+    request, runs = views.request, RunEvents(service, views)
 
     def candidate_changed(dataset, user_id, draft, profile, candidate):
         try:
@@ -103,58 +97,6 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
         return render.message(f"Prompt ready ({info['prompt_tokens']} tokens, evaluated in "
                               f"{info['seconds']:.1f} s): Run streams at once.", "ok")
 
-    def clicked():
-        """Run's first step, outside the queue: the time the click arrived."""
-        return time.perf_counter(), render.message("Waiting for the model…", "wait")
-
-    def run(click_at, dataset, user_id, draft, profile, candidate):
-        skip = gr.skip()
-        click_at = click_at or time.perf_counter()
-        if views.stale(dataset, user_id, draft):
-            yield render.message(STALE, "info"), skip, skip, skip, skip, skip, skip, skip
-            return
-        try:
-            req = request(draft, profile, candidate)
-        except InputError as exc:
-            yield render.message(str(exc), "error"), skip, skip, skip, skip, skip, None, skip
-            return
-        student = service.student(req.sample.dataset)
-        notes = [("info", n) for n in req.notes]
-        items = [req.ds.items[h.item_id] for h in req.sample.history]
-        history_view = lambda cited=frozenset(): render.history_table(req.ds, req.sample.history, cited)  # noqa: E731
-        teacher_label = req.teacher.label if req.teacher else None
-        marks = {"start": time.perf_counter()}
-        yield render.messages(notes + [("wait", "Running our student…")]), "", \
-            render.explanation("", done=False), history_view(), views.teacher(req), \
-            render.agreement(None, None), None, views.authors(req)
-        text, pred, stats = "", None, {}
-        try:
-            for kind, value in student.explainer.stream(req.ds, req.sample):
-                if kind == "prediction":
-                    pred, marks["prediction"] = value, time.perf_counter()
-                    bar = render.probability_bar(pred.p_yes, f"P(Yes) {marks['prediction'] - click_at:.2f} "
-                                                 "s after your click · writing the explanation…")
-                    yield skip, bar, skip, skip, skip, render.agreement(pred.label, teacher_label), \
-                        pred.label, skip
-                elif kind == "token":
-                    marks.setdefault("token", time.perf_counter())
-                    text += value
-                    spans = cited_spans(text, items)
-                    yield skip, skip, render.explanation(text, spans, done=False), \
-                        history_view({s[2] for s in spans}), skip, skip, skip, skip
-                elif kind == "done":
-                    stats, marks["done"] = value, time.perf_counter()
-        except (BackendError, ValueError) as exc:
-            yield render.messages(notes + [("error", f"The model could not answer: {exc}")]), \
-                skip, skip, skip, skip, skip, skip, skip
-            return
-        text = end_text(text)
-        spans = cited_spans(text, items)
-        done = render.messages(notes + [("ok", f"Done · {student.title}")])
-        timing = render.timing_line({k: v - click_at for k, v in marks.items()}, stats)
-        yield done, render.probability_bar(pred.p_yes, timing), render.explanation(text, spans), \
-            history_view({s[2] for s in spans}), skip, skip, skip, skip
-
     def evidence_view(draft, profile, candidate):
         """The evidence panel for what is on the page (follows every edit, like the teacher)."""
         if not draft:
@@ -164,30 +106,6 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
         except InputError:
             return ""
         return render.evidence_table(req.ds, req.evidence, req.history_edited)
-
-    def live_teacher(draft, profile, candidate, student_label):
-        teacher = service.teacher()
-        try:
-            req = request(draft, profile, candidate)
-        except InputError:
-            req = None
-        if teacher is None or req is None or not req.edited:
-            yield gr.skip(), gr.skip()
-            return
-        text, answer = "", None
-        try:
-            for kind, value in teacher.stream(req.ds, req.sample):
-                if kind == "prediction":
-                    answer = value.label
-                elif kind == "token":
-                    text += value
-                    yield render.teacher_panel(None, text=text, model=service.teacher_spec,
-                                               label=answer, done=False), gr.skip()
-        except Exception as exc:  # a remote server can fail in many ways; say so, stay up
-            yield render.message(f"The live teacher failed: {exc}", "error"), gr.skip()
-            return
-        yield (render.teacher_panel(None, text=end_text(text), model=service.teacher_spec,
-                                    label=answer), render.agreement(student_label, answer))
 
     # -- layout -----------------------------------------------------------------------------
     with gr.Tab("Explain", id="explain"):
@@ -260,12 +178,12 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
     profile.blur(**warm_args)
     candidate.input(candidate_changed, page, [teacher_box, authors_box, agree_box], queue=False,
                     **hidden).then(**evidence_args).then(**warm_args)
-    ran = run_btn.click(clicked, None, [click_at, status], queue=False, **hidden).then(
-        run, [click_at, *page], [status, student_box, explanation_box, history_box, teacher_box,
+    ran = run_btn.click(runs.clicked, None, [click_at, status], queue=False, **hidden).then(
+        runs.run, [click_at, *page], [status, student_box, explanation_box, history_box, teacher_box,
                                  agree_box, student_label, authors_box],
         show_progress="minimal", show_progress_on=[status], **MODEL_QUEUE, **hidden)
     if service.teacher_spec:   # no live teacher, no event: the panel never greys out
-        ran.then(live_teacher, [draft, profile, candidate, student_label], [teacher_box, agree_box],
+        ran.then(runs.live_teacher, [draft, profile, candidate, student_label], [teacher_box, agree_box],
                  show_progress="minimal", show_progress_on=[teacher_box],
                  concurrency_id="teacher", concurrency_limit=1, **hidden)
     # the page's first load shows the first pool user and warms its prompt

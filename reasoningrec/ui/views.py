@@ -3,6 +3,7 @@
     v = ExplainViews(service)
     v.user_choices("ml1m"); v.candidate_choices("ml1m", "1"); v.history_choices("ml1m", history)
     v.teacher(req); v.authors(req); v.student_header("fashion")
+    v.request(draft, profile, candidate)   # state.Request for what is on the page
     v.stale(dataset, user_id, draft)    # True when an event was sent for another page state
 
 Choice values are plain ids; the dropdowns accept any value (allow_custom_value) so that a
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from . import render
 from .service import AppService
+from .state import build_request
 
 
 def label(name: str) -> str:
@@ -47,6 +49,11 @@ class ExplainViews:
         ds = self.pool.datasets[dataset]
         return [(f"{n}. {render.item_title(ds, i)} [{i}]", str(n - 1))
                 for n, (i, _) in enumerate(history, 1)]
+
+    def request(self, draft, profile, candidate):
+        """The checked request for what is on the page (state.build_request)."""
+        return build_request(self.pool, draft["dataset"], draft["user_id"], profile,
+                             draft["history"], candidate)
 
     @staticmethod
     def stale(dataset, user_id, draft) -> bool:
