@@ -8,6 +8,7 @@ app_fashion_1400.png, app_fashion_390.png) for a person to look at.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -114,9 +115,15 @@ def test_edit_the_history_then_run(page):
     shown = {h.item_id for h in user.sample.history}
     new = next(i.id for i in pool.catalogue("ml1m") if i.id not in shown)
     choose(page, "rr-add-item", f"[{new}]")                   # options end with "[item id]"
+    page.evaluate("document.querySelectorAll('#rr-status .rr-msg').forEach(e => e.remove())")
     page.locator("#rr-add").click()
     page.wait_for_function(f"{count} == {before}")
+    # the edited prompt is read again at once, so Run reuses all of it
+    page.locator("#rr-status").get_by_text("Prompt ready").wait_for(timeout=180_000)
     run_and_wait(page)
+    reused = re.search(r"(\d+)/(\d+) prompt tokens reused",
+                       page.locator("#rr-student .rr-prediction").inner_text())
+    assert reused and reused.group(1) == reused.group(2), reused
     assert page.locator("#rr-teacher").get_by_text("You edited the profile or history").is_visible()
     assert page.locator("#rr-student .rr-prediction").is_visible()
     # the edited history keeps the item's figures and drops the user's (not recomputable here)
