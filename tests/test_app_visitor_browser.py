@@ -3,7 +3,7 @@
 timing line counts from the click (checked against the browser's own clock), one status line
 shows the wait, the teacher panel stays still without a live teacher, the narrow page shows
 the answer above the history editor, Fashion items are told apart, and the Results tab
-breaks no word. Screenshots of each tab before and after a run go to reports/screens/ (or
+breaks no word. Screenshots of each tab before and after a run (and of the wait) go to reports/screens/ (or
 $REASONINGREC_SCREENS: the committed set in benchmarks/results/screens/ comes from
 `REASONINGREC_SCREENS=benchmarks/results/screens`), shrunk to small palette PNGs.
 
@@ -137,6 +137,7 @@ def test_dataset_switch_and_run_while_the_model_is_busy(app, browser):
         page.locator("#rr-run").click()     # and presses Run behind them
         page.locator("#rr-status").get_by_text("Waiting for the model").wait_for(timeout=30_000)
         time.sleep(HELD_S)                  # the model stays busy this long after the click
+        shot(page, "explain_1400_waiting")  # one status line with the queue position
     finally:
         lock.release()
     page.locator("#rr-status").get_by_text("Done").wait_for(timeout=300_000)
