@@ -137,7 +137,9 @@ def test_dataset_switch_and_run_while_the_model_is_busy(app, browser):
         page.locator("#rr-run").click()     # and presses Run behind them
         page.locator("#rr-status").get_by_text("Waiting for the model").wait_for(timeout=30_000)
         time.sleep(HELD_S)                  # the model stays busy this long after the click
-        shot(page, "explain_1400_waiting")  # one status line with the queue position
+        # one status line, with the queue position, while Run waits
+        page.locator("#rr-status").get_by_text(re.compile(r"queue: \d+/\d+")).wait_for(timeout=10_000)
+        shot(page, "explain_1400_waiting")
     finally:
         lock.release()
     page.locator("#rr-status").get_by_text("Done").wait_for(timeout=300_000)

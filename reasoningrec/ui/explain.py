@@ -181,7 +181,7 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
     ran = run_btn.click(runs.clicked, None, [click_at, status], queue=False, **hidden).then(
         runs.run, [click_at, *page], [status, student_box, explanation_box, history_box, teacher_box,
                                  agree_box, student_label, authors_box],
-        show_progress="minimal", show_progress_on=[status], **MODEL_QUEUE, **hidden)
+        show_progress="full", show_progress_on=[status], **MODEL_QUEUE, **hidden)
     if service.teacher_spec:   # no live teacher, no event: the panel never greys out
         ran.then(runs.live_teacher, [draft, profile, candidate, student_label], [teacher_box, agree_box],
                  show_progress="minimal", show_progress_on=[teacher_box],
