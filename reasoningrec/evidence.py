@@ -156,16 +156,19 @@ def evidence_text(ev: dict, words) -> str:
     return f"{HEADER} " + "; ".join(parts) + "."
 
 
-def evidence_rows(ev: dict, words) -> list[tuple[str, str]]:
-    """(figure, value) rows for a table beside an explanation (the app's evidence panel);
-    user-specific figures appear only when `ev` has them."""
+def evidence_rows(ev: dict, words) -> list[tuple[str, str, int | None]]:
+    """(figure, value, n) rows for a table beside an explanation (the app's evidence panel):
+    n is how many ratings a share rests on (None for counts and MF); user-specific figures
+    appear only when `ev` has them."""
     verb = words.verb
-    rows = [(f"users who {verb} it", f"{ev['item_raters']:,}")]
+    rows = [(f"users who {verb} it", f"{ev['item_raters']:,}", None)]
     if ev.get("item_liked_share") is not None:
-        rows.append(("of them liked it", _percent(ev["item_liked_share"])))
+        rows.append(("of them liked it", f"{_percent(ev['item_liked_share'])} of "
+                     f"{ev['item_raters']:,}", ev["item_raters"]))
     if ev.get("neighbour_liked_share") is not None:
         rows.append((f"{ev['neighbours']} most similar users who {verb} it: liked",
-                     _percent(ev["neighbour_liked_share"])))
+                     f"{_percent(ev['neighbour_liked_share'])} of {ev['neighbours']}",
+                     ev["neighbours"]))
     if ev.get("mf_p_like") is not None:
-        rows.append(("matrix-factorisation P(like)", f"{ev['mf_p_like']:.2f}"))
+        rows.append(("matrix-factorisation P(like)", f"{ev['mf_p_like']:.2f}", None))
     return rows

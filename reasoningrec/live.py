@@ -7,12 +7,13 @@
     for kind, value in explainer.stream(ds, sample):  # ("prediction", Prediction), ("token", str),
         ...                                          # then ("done", {"ttft_s", "tokens", ...})
 
-Why: an ML-1M student prompt is ~1,100 tokens, ~5 s to evaluate on 2 CPU threads, while the
-explanation itself starts after a few more tokens. `warm` evaluates a prompt once and keeps
-the llama.cpp KV cache (LlamaCppBackend.save_prompt_state, ~25 MB each, the last
-`keep_states` prompts); a later run of the same prompt, or of an edited one sharing a long
-token prefix with a kept one (a new candidate: only the tail changes), restores the closest
-state and evaluates only the rest. Backends without states (openai:) just stream.
+Why: a pool user's student prompt is 401–466 tokens and the first token comes ~4.8 s after a
+cold Run on 2 busy CPU threads, ~0.22 s once the prompt is warm (benchmarks/results/
+app_latency.md, n = 8). `warm` evaluates a prompt once and keeps the llama.cpp KV cache
+(LlamaCppBackend.save_prompt_state, ~25 MB each, the last `keep_states` prompts); a later run
+of the same prompt, or of an edited one sharing a long token prefix with a kept one (a new
+candidate: only the tail changes), restores the closest state and evaluates only the rest.
+Backends without states (openai:) just stream.
 
 Threads: the backend's lock is held while a stream is consumed, and Gradio advances a
 generator on whichever worker thread is free; so the whole run happens on one thread of its

@@ -4,6 +4,7 @@ page, and the checks every pool text passes (it neither echoes its prompt nor lo
     from reasoningrec.pool_text import display_text, stated_prediction, text_problems
     stated_prediction("1. Prediction: No \\n2. The user ...")   # 0 (None when not stated)
     display_text(raw, "teacher")   # "Prediction: ..." removed, an unfinished last sentence cut
+    end_text("It fits. The user likes dr")   # "It fits. The user likes dr …" (no 40-char sentence)
     text_problems(text, instruction_sentences(prompt_texts, data_texts))   # [] when fine
 
 One rule for every system (Mixtral's rationales, the paper's 7B student, ours), so a rater
@@ -50,6 +51,15 @@ def cut_unfinished(text: str) -> str:
     if not ends or ends[-1] < 40:
         return text
     return text[:ends[-1]] + " …"
+
+
+def end_text(text: str) -> str:
+    """A live explanation once the model stopped: cut_unfinished, and where no full sentence
+    is left to fall back to, the unfinished end is still marked "…" (never a silent cut)."""
+    text = cut_unfinished(text.strip())
+    if not text or re.search(r"([.!?][\"')\]]*|…)$", text):
+        return text
+    return text + " …"
 
 
 def tidy(text: str) -> str:

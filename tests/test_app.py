@@ -19,6 +19,7 @@ import pytest
 from reasoningrec.data import Item, load_dataset
 from reasoningrec.demo_pool import POOL_DIR, DemoPool
 from reasoningrec.explain import cited_items, cited_spans
+from reasoningrec.pool_text import end_text
 from reasoningrec.prompts import build
 from reasoningrec.ui import render
 from reasoningrec.ui.state import InputError, build_request, parse_history
@@ -122,6 +123,57 @@ def _catalogue_with(title):
 
 
 # -- citations ---------------------------------------------------------------------------------
+def test_a_cut_explanation_ends_at_a_sentence_or_is_marked():
+    long = "The user liked three dark thrillers with strong leads. The film also has a"
+    assert end_text(long) == "The user liked three dark thrillers with strong leads. …"
+    assert end_text("It fits. The user likes dr") == "It fits. The user likes dr …"
+    assert end_text("  A whole sentence.  ") == "A whole sentence."
+    assert end_text("") == ""
+
+
+def test_api_token_cap_says_what_it_expects():
+    import gradio as gr
+
+    from reasoningrec.ui.api import token_cap
+    assert token_cap("64") == 64 and token_cap(512) == 512 and token_cap(3.0) == 3
+    for bad in ("abc", "", None, 0, 513, 2.5, "nan"):
+        with pytest.raises(gr.Error, match="whole number from 1 to 512"):
+            token_cap(bad)
+
+
+def test_fashion_items_are_told_apart_and_thin_evidence_is_flagged(pool):
+    ds = pool.datasets["fashion"]
+    priced = next(i for i in ds.items.values() if i.attributes.get("price") and i.attributes.get("brand"))
+    details = render.item_details(ds, priced.id)
+    assert details == f"id {priced.id} · {priced.attributes['brand']} · {priced.attributes['price']}"
+    html = render.history_table(ds, [(priced.id, True)])
+    assert f"id {priced.id}" in html and priced.attributes["price"] in html
+    thin = {"item_raters": 1, "item_liked_share": 1.0, "neighbours": 1,
+            "neighbour_liked_share": 0.0, "mf_p_like": 0.7}
+    html = render.evidence_table(ds, thin, False)
+    assert "100% of 1" in html and "0% of 1" in html and html.count("too few to mean much") == 2
+    many = {**thin, "item_raters": 250, "neighbours": 20}
+    html = render.evidence_table(ds, many, False)
+    assert "100% of 250" in html and "0% of 20" in html and "too few" not in html
+
+
+def test_an_event_sent_before_a_dataset_switch_is_stale():
+    from reasoningrec.ui.views import ExplainViews
+    draft = {"dataset": "ml1m", "user_id": "1", "history": []}
+    assert not ExplainViews.stale("ml1m", "1", draft)
+    assert ExplainViews.stale("fashion", "1", draft)      # sent while Fashion was shown
+    assert ExplainViews.stale("ml1m", "2", draft)         # sent for another user
+    assert ExplainViews.stale("ml1m", "1", None)
+
+
+def test_timing_line_counts_from_the_click():
+    line = render.timing_line({"start": 6.0, "prediction": 6.3, "token": 6.4, "done": 8.0},
+                              {"tokens": 20, "tokens_per_s": 12.5, "reused": 400, "prompt_tokens": 462})
+    assert line.startswith("P(Yes) 6.30 s after your click · first token 6.40 s after it · "
+                           "6.00 s of it waiting for the model")
+    assert "400/462 prompt tokens reused" in line
+
+
 def test_cited_items_match_titles_in_their_spellings():
     items = [Item("11", "American President, The"), Item("1", "Toy Story"), Item("6", "Heat"),
              Item("99", "City of Lost Children, The (Cité des enfants perdus, La)"),
@@ -180,8 +232,11 @@ def test_api_explain_streams_and_ends_with_the_prediction(client, pool):
     assert len(updates) >= 3 and final["done"] and final == updates[-1]
     assert final["prediction"] in ("Yes", "No") and 0 <= final["p_yes"] <= 1
     assert final["stats"]["tokens"] >= 1 and final["explanation"]
-    texts = [u["explanation"] for u in updates]
+    texts = [u["explanation"] for u in updates[:-1]]
     assert all(b.strip().startswith(a.strip()) for a, b in zip(texts, texts[1:]))  # it grows
+    # the final text is the streamed one, ending at a full sentence or marked "…" where cut
+    assert final["explanation"] == end_text(texts[-1])
+    assert final["explanation"].endswith((".", "!", "?", "…", '"', ")"))
     pred = client.predict("fashion", uid, api_name="/predict")
     assert pred["p_yes"] == pytest.approx(final["p_yes"], abs=1e-6)
     target = pool.users["fashion"][0].candidates[0]
@@ -203,6 +258,9 @@ def test_api_answers_bad_input_and_stays_up(client, pool):
     for kwargs, message in bad:
         with pytest.raises(AppError, match=message):
             client.predict(**{"dataset": "ml1m", "user_id": uid, **kwargs}, api_name="/predict")
+    for tokens in ("abc", "0", "2.5", "100000"):   # a clear message, not Gradio's generic one
+        with pytest.raises(AppError, match="max_tokens must be a whole number from 1 to 512"):
+            client.predict("ml1m", uid, "", None, "", tokens, api_name="/explain")
     out = client.predict(dataset="fashion", user_id=pool.users["fashion"][0].user_id,
                          profile="<script>alert(1)</script>", api_name="/predict")
     assert out["edited"] and any("HTML" in n for n in out["notes"])

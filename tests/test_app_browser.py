@@ -8,12 +8,12 @@ app_fashion_1400.png, app_fashion_390.png) for a person to look at.
 """
 from __future__ import annotations
 
-import socket
+import re
 from pathlib import Path
 
 import pytest
+from browser import chromium, launch_local
 
-CHROMIUM = Path("/usr/bin/chromium")
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -22,29 +22,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def app_url():
     from reasoningrec.ui import build_app
     from reasoningrec.ui.service import AppService
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     demo = build_app(AppService.start(max_new_tokens=32))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1",
-                            server_port=port)
     try:
-        yield url
+        yield launch_local(demo)
     finally:
         demo.close()
 
 
 @pytest.fixture(scope="module")
 def page(app_url, tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: bash scripts/setup.sh --test")
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
-            headless=True, viewport={"width": 1500, "height": 1100},
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"])
+        browser = chromium(p, tmp_path_factory.mktemp("chromium-profile"), 1500, 1100)
         pg = browser.new_page()
         pg.dialogs = []
         pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
@@ -80,7 +69,7 @@ def test_explain_a_pool_user_in_the_browser(page):
                              "without a user profile").is_visible()
     assert teacher.text.split("\n")[0][:80] in panel.inner_text()
     assert page.locator("#rr-authors").get_by_text("did not release").is_visible()   # ML-1M
-    assert page.locator("#rr-pyes-help").get_by_text("P(Yes) is the probability").is_visible()
+    assert page.locator("#rr-legend").get_by_text("the probability our student gives").is_visible()
     assert page.locator("#rr-agree .rr-agree-yes, #rr-agree .rr-agree-no").count() == 1
     evidence = page.locator("#rr-evidence #rr-evidence-table")  # beside the explanation
     assert evidence.get_by_text("users who watched it", exact=True).is_visible()
@@ -126,9 +115,15 @@ def test_edit_the_history_then_run(page):
     shown = {h.item_id for h in user.sample.history}
     new = next(i.id for i in pool.catalogue("ml1m") if i.id not in shown)
     choose(page, "rr-add-item", f"[{new}]")                   # options end with "[item id]"
+    page.evaluate("document.querySelectorAll('#rr-status .rr-msg').forEach(e => e.remove())")
     page.locator("#rr-add").click()
     page.wait_for_function(f"{count} == {before}")
+    # the edited prompt is read again at once, so Run reuses all of it
+    page.locator("#rr-status").get_by_text("Prompt ready").wait_for(timeout=180_000)
     run_and_wait(page)
+    reused = re.search(r"(\d+)/(\d+) prompt tokens reused",
+                       page.locator("#rr-student .rr-prediction").inner_text())
+    assert reused and reused.group(1) == reused.group(2), reused
     assert page.locator("#rr-teacher").get_by_text("You edited the profile or history").is_visible()
     assert page.locator("#rr-student .rr-prediction").is_visible()
     # the edited history keeps the item's figures and drops the user's (not recomputable here)

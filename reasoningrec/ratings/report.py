@@ -204,11 +204,19 @@ def report_markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _wrap(name: str, width: int = 32) -> str:
+    """A system's whole name on lines of `width` characters (a tick label is never cut)."""
+    import textwrap
+    return "\n".join(textwrap.wrap(name, width)) or name
+
+
 def report_figure(report: dict):
     """Win rates and Likert means with their intervals (and Bradley-Terry when present)."""
     from matplotlib.figure import Figure   # not pyplot: no global figure registry to leak into
     panels = 2 + bool(report["bradley_terry"])
-    fig = Figure(figsize=(5.5 * panels, 3.8))
+    lines = max(sum(2 + _wrap(p["x"]).count("\n") + _wrap(p["y"]).count("\n") for p in report["pairs"]),
+                sum(1 + _wrap(s).count("\n") for s in report["bradley_terry"] or {}))
+    fig = Figure(figsize=(5.5 * panels, max(3.8, 0.14 * lines + 1.0)))   # room for whole names
     axes = fig.subplots(1, panels, squeeze=False)
     ax = axes[0][0]
     pairs = report["pairs"]
@@ -217,7 +225,7 @@ def report_figure(report: dict):
             ax.errorbar(p["x_win_rate"], n, xerr=[[p["x_win_rate"] - p["ci"][0]],
                                                    [p["ci"][1] - p["x_win_rate"]]], fmt="o", capsize=4)
     ax.axvline(0.5, color="grey", lw=0.8, ls="--")
-    ax.set_yticks(range(len(pairs)), [f"{p['x'][:28]}\nvs {p['y'][:28]}" for p in pairs], fontsize=7)
+    ax.set_yticks(range(len(pairs)), [f"{_wrap(p['x'])}\nvs {_wrap(p['y'])}" for p in pairs], fontsize=7)
     ax.set_xlim(0, 1)
     ax.set_title("Win rate (ties = ½), 95% CI", fontsize=9)
     ax = axes[0][1]
@@ -232,7 +240,7 @@ def report_figure(report: dict):
                 ys.append(m)
                 err[0].append(m - lo)
                 err[1].append(hi - m)
-        ax.bar(xs, ys, width, yerr=err, capsize=3, label=system[:40])
+        ax.bar(xs, ys, width, yerr=err, capsize=3, label=_wrap(system, 48))
     ax.set_xticks([n + width * (len(systems) - 1) / 2 for n in range(len(CRITERIA))], CRITERIA, fontsize=8)
     ax.set_ylim(1, 5)
     ax.set_title("Likert means (1–5), 95% CI", fontsize=9)
@@ -243,7 +251,7 @@ def report_figure(report: dict):
         for n, (s, b) in enumerate(items):
             ax.errorbar(b["score"], n, xerr=[[b["score"] - b["ci"][0]], [b["ci"][1] - b["score"]]],
                         fmt="o", capsize=4)
-        ax.set_yticks(range(len(items)), [s[:36] for s, _ in items], fontsize=7)
+        ax.set_yticks(range(len(items)), [_wrap(s) for s, _ in items], fontsize=7)
         ax.set_title("Bradley–Terry log-strength, 95% CI", fontsize=9)
     fig.tight_layout()
     return fig

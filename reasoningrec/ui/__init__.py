@@ -25,6 +25,7 @@ from ..ratings.hubsync import LOCAL_ONLY, HubSync
 from .api import api_endpoints, rating_endpoints
 from .explain import explain_tab
 from .guard import GuardedBlocks
+from .layout import page_style
 from .rate import rate_tab, rater_state
 from .results import results_tab
 from .service import AppService
@@ -71,6 +72,7 @@ def build_app(service: AppService, ratings: RatingDesk | None = None,
         ratings, sync = open_ratings(service)
     desk = ratings
     with GuardedBlocks(title="ReasoningRec", analytics_enabled=False) as demo:
+        page_style()
         gr.Markdown(intro(service), elem_id="rr-intro")
         if banner := local_banner(sync):
             gr.Markdown(banner, elem_id="rr-local-banner")

@@ -10,9 +10,11 @@
 
 Arguments: dataset, user_id ("" = the first pool user), candidate ("" = the user's test
 target), profile (None = the pool user's), history (JSON list of [item_id, liked]; "" = the pool
-user's), and for /explain max_tokens. Bad input raises gr.Error with a message saying what to
-fix. The three run in the model's queue (one at a time) and are also the app's MCP tools
-(ui/mcp.py), described to an assistant by their docstrings. The ratings endpoints
+user's), and for /explain max_tokens (a whole number, 1 to 512; its final explanation ends at
+a full sentence, or with "…" where the cap cut it: pool_text.end_text). Bad input raises
+gr.Error with a message saying what to fix. The three run in the model's queue (one at a time)
+and are also the app's MCP tools (ui/mcp.py), described to an assistant by their docstrings.
+The ratings endpoints
 /rate_item and /vote are described at rating_endpoints below.
 """
 from __future__ import annotations
@@ -24,12 +26,25 @@ import gradio as gr
 
 from ..explain import cited_items
 from ..models.base import BackendError
+from ..pool_text import end_text
 from .guard import refusal
 from .service import AppService
 from .state import InputError, build_request, parse_history
 
 MAX_API_TOKENS = 512
 MAX_RANK = 20
+
+
+def token_cap(value) -> int:
+    """/explain's max_tokens as a whole number in 1..MAX_API_TOKENS, else a gr.Error saying so."""
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        number = None
+    if number is None or not number.is_integer() or not 1 <= number <= MAX_API_TOKENS:
+        raise gr.Error(f"max_tokens must be a whole number from 1 to {MAX_API_TOKENS}, got "
+                       f"{str(value)[:40]!r}", print_exception=False)
+    return int(number)
 
 
 def api_endpoints(service: AppService) -> None:
@@ -77,8 +92,7 @@ def api_endpoints(service: AppService) -> None:
         explanation cites and timings.
         """
         req = request(dataset, user_id, candidate, profile or None, history)
-        if not 1 <= int(max_tokens) <= MAX_API_TOKENS:
-            raise gr.Error(f"max_tokens must be between 1 and {MAX_API_TOKENS}, got {max_tokens}")
+        max_tokens = token_cap(max_tokens)
         out, text = None, ""
         try:
             explainer = service.student(req.sample.dataset).explainer
@@ -91,7 +105,8 @@ def api_endpoints(service: AppService) -> None:
                     yield {**out, "explanation": text}
                 elif kind == "done":
                     items = [req.ds.items[h.item_id] for h in req.sample.history]
-                    yield {**out, "explanation": text.strip(), "done": True,
+                    text = end_text(text)
+                    yield {**out, "explanation": text, "done": True,
                            "cited": cited_items(text, items), "stats": value}
         except (BackendError, ValueError) as exc:
             raise gr.Error(f"The model could not answer: {exc}") from None

@@ -2,6 +2,7 @@
 nothing else in the app builds HTML. Styles are inline so the pieces look the same anywhere.
 
     history_table(ds, entries, cited={"48"}); probability_bar(0.62); explanation(text, spans)
+    timing_line({"start": 2.1, "prediction": 2.4, "token": 2.5, "done": 4.0}, stats)
     teacher_panel(pool_text); authors_panel(pool_text); system_note(system)
 """
 from __future__ import annotations
@@ -12,9 +13,7 @@ from ..data.schema import Dataset, HistoryEntry
 from ..demo_pool import PoolText
 from ..prompts.text import cap_text
 
-GREEN, RED, MARK = "#15803d", "#b91c1c", "#fde68a"
-P_YES_LINE = ("P(Yes) is the probability the model gives to answering \"Yes\" (the user will "
-              "like it) rather than \"No\"; 0.5 or more is a Yes.")
+GREEN, RED, MARK, GREY = "#15803d", "#b91c1c", "#fde68a", "#6b7280"
 
 
 def message(text: str, kind: str = "info") -> str:
@@ -35,6 +34,16 @@ def item_title(ds: Dataset, item_id: str) -> str:
     return cap_text(item.title, "title") + (f" ({year})" if year else "")
 
 
+def item_details(ds: Dataset, item_id: str) -> str:
+    """What tells items apart beyond the title: "id 18 · NIKE · $59.99" (brand and price where
+    the catalogue has them; Amazon titles repeat across sizes and colours)."""
+    item = ds.items.get(item_id)
+    attrs = item.attributes if item is not None else {}
+    parts = [f"id {item_id}"] + [cap_text(str(attrs[k]), "attribute")
+                                 for k in ("brand", "price") if attrs.get(k)]
+    return " · ".join(parts)
+
+
 def history_table(ds: Dataset, entries, cited: set[str] = frozenset()) -> str:
     if not entries:
         return message("The history is empty: add items from the catalogue below.", "error")
@@ -47,8 +56,10 @@ def history_table(ds: Dataset, entries, cited: set[str] = frozenset()) -> str:
         style = f"background:{MARK};" if hit else ""
         flag = ' <span class="rr-cited-flag" title="cited by the explanation">● cited</span>' if hit else ""
         rows.append(f'<tr class="{"rr-cited" if hit else ""}" style="{style}">'
-                    f'<td style="padding:2px 6px;color:#6b7280">{n}</td>'
-                    f'<td style="padding:2px 6px">{escape(item_title(ds, e.item_id))}{flag}</td>'
+                    f'<td style="padding:2px 6px;color:{GREY}">{n}</td>'
+                    f'<td style="padding:2px 6px">{escape(item_title(ds, e.item_id))}{flag}'
+                    f'<div class="rr-item-details" style="color:{GREY};font-size:0.85em">'
+                    f'{escape(item_details(ds, e.item_id))}</div></td>'
                     f'<td style="padding:2px 6px">{badge}</td></tr>')
     return ('<div style="max-height:420px;overflow-y:auto"><table class="rr-history" '
             'style="width:100%;border-collapse:collapse;font-size:0.9em">'
@@ -68,6 +79,26 @@ def probability_bar(p_yes: float, timing: str = "") -> str:
             f'<div style="color:#6b7280;font-size:0.85em">{escape(timing)}</div></div>')
 
 
+def timing_line(after_click: dict[str, float], stats: dict) -> str:
+    """How long the visitor waited, every figure counted from the click on Run (`after_click`:
+    seconds from the click to "start" (the model was free), "prediction", "token", "done"),
+    then the stream's own figures (LiveExplainer stats: tokens, tokens_per_s, reused)."""
+    parts = []
+    if "prediction" in after_click:
+        parts.append(f"P(Yes) {after_click['prediction']:.2f} s after your click")
+    if "token" in after_click:
+        parts.append(f"first token {after_click['token']:.2f} s after it")
+    if after_click.get("start", 0) >= 0.05:
+        parts.append(f"{after_click['start']:.2f} s of it waiting for the model")
+    rate = f", {stats['tokens_per_s']:.0f} tokens/s" if stats.get("tokens_per_s") else ""
+    if "done" in after_click:
+        parts.append(f"{stats.get('tokens', 0)} tokens, done at {after_click['done']:.2f} s{rate}")
+    if stats.get("prompt_tokens"):
+        parts.append(f"{stats.get('reused', 0)}/{stats['prompt_tokens']} prompt tokens reused "
+                     "from the cache")
+    return " · ".join(parts)
+
+
 def explanation(text: str, spans: list[tuple[int, int, str]] = (), done: bool = True) -> str:
     """Escaped text with the cited titles marked; a cursor while still streaming."""
     parts, at = [], 0
@@ -77,7 +108,8 @@ def explanation(text: str, spans: list[tuple[int, int, str]] = (), done: bool = 
         at = end
     parts.append(escape(text[at:]))
     cursor = "" if done else '<span style="color:#9ca3af">▍</span>'
-    body = "".join(parts) or '<span style="color:#9ca3af">(no explanation text)</span>'
+    body = "".join(parts) or ("" if not done else
+                              '<span style="color:#9ca3af">(no explanation text)</span>')
     return (f'<div class="rr-explanation" style="white-space:pre-wrap;line-height:1.5">'
             f'{body}{cursor}</div>')
 
@@ -131,18 +163,23 @@ def agreement(student_label: int | None, teacher_label: int | None) -> str:
 
 
 def evidence_table(ds: Dataset, evidence: dict | None, history_edited: bool) -> str:
-    """The collaborative evidence beside the explanation (training ratings only)."""
+    """The collaborative evidence beside the explanation (training ratings only); a share
+    from fewer than layout.MIN_RATERS raters says it is too few to mean much."""
     from ..evidence import evidence_rows
     from ..prompts.text import wording
+    from .layout import MIN_RATERS
     if not evidence:
         return ('<div class="rr-evidence"><b>Evidence</b>: none stored for this candidate '
                 '(only the demo pool\'s items have it).</div>')
     cell = 'style="padding:2px 6px"'
-    rows = "".join(f"<tr><td {cell}>{escape(k)}</td><td {cell}><b>{escape(v)}</b></td></tr>"
-                   for k, v in evidence_rows(evidence, wording(ds)))
+    rows = []
+    for k, v, n in evidence_rows(evidence, wording(ds)):
+        few = (f' <span class="rr-too-few" style="color:{RED};font-size:0.85em">(n = {n}: too '
+               'few to mean much)</span>' if n is not None and n < MIN_RATERS else "")
+        rows.append(f"<tr><td {cell}>{escape(k)}</td><td {cell}><b>{escape(v)}</b>{few}</td></tr>")
     note = ("Similar users and the MF estimate come from the recorded ratings: not recomputed "
             "for an edited history." if history_edited else
             "From training ratings only; this user's own rating of the item is left out.")
     return (f'<div class="rr-evidence"><b>Evidence</b> (other users\' ratings)'
-            f'<table id="rr-evidence-table" style="font-size:0.9em">{rows}</table>'
-            f'<small style="color:#6b7280">{escape(note)}</small></div>')
+            f'<table id="rr-evidence-table" style="font-size:0.9em">{"".join(rows)}</table>'
+            f'<small style="color:{GREY}">{escape(note)}</small></div>')
