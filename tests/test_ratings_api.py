@@ -55,7 +55,7 @@ def app(tmp_path_factory):
 # the handlers that may run outside the queue, with how many events use each: page load and
 # user/dataset pickers (load_user, switch_dataset and the first load's lambda), history edits
 # (3 lambdas), evidence from stored figures, stored teacher texts, the Rate tab and ratings API
-NO_MODEL_HANDLERS = {"switch_dataset": 1, "load_user": 2, "<lambda>": 4, "evidence_view": 8,
+NO_MODEL_HANDLERS = {"clicked": 1, "load_user": 2, "<lambda>": 5, "evidence_view": 8,
                      "candidate_changed": 1, "init": 1, "start": 1, "tick": 1, "handler": 4,
                      "rate_item": 1, "vote": 1}
 RUNNING = {}
