@@ -44,6 +44,20 @@ def last_token_logprobs(model, id_lists: list[list[int]], pad_id: int, batch_siz
     return out
 
 
+def load_tokenizer(source, **extra):
+    """AutoTokenizer, with Llama-2/Mistral SentencePiece vocabularies read as their reference
+    code encodes: a dummy "▁" before the text after every special token ("<s>[INST]" -> "▁[").
+    transformers 5 reads their `"legacy": false` as "no ▁ after specials" (prepend_scheme
+    first), a token the chat models never saw; llama.cpp's SPM tokenizer, the sentencepiece
+    library and transformers 4's fast tokenizer all keep the ▁."""
+    from transformers import AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(source, **extra)
+    if getattr(tokenizer, "legacy", None) is False and \
+            str(getattr(tokenizer, "vocab_file", "")).endswith(".model"):
+        tokenizer = AutoTokenizer.from_pretrained(source, legacy=True, **extra)
+    return tokenizer
+
+
 _SHARED: dict = {}
 _SHARED_LOCK = threading.Lock()
 
@@ -52,7 +66,7 @@ class HFBackend(Backend):
     def __init__(self, target: str, adapter: str | None = None, device: str | None = None,
                  dtype: str | None = None, batch_size: int | None = None):
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
         source = resolve_local(target, "model")
         gguf_file = None
@@ -68,7 +82,7 @@ class HFBackend(Backend):
             torch.bfloat16 if self.device.startswith("cuda") else torch.float32)
         extra = {"gguf_file": gguf_file} if gguf_file else {}
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(source, **extra)
+            self.tokenizer = load_tokenizer(source, **extra)
             model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype, **extra)
         except OSError as exc:
             raise BackendError(f"transformers could not load {target}: {exc}") from exc
