@@ -20,6 +20,7 @@ from reasoningrec.data import load_dataset
 from reasoningrec.models.llamacpp import LlamaCppBackend
 from reasoningrec.models.loader import load_backend
 from reasoningrec.models.registry import smollm2_gguf
+from reasoningrec.predict import LLMScorer, PromptOptions
 from reasoningrec.prompts import build
 from training import teach
 
@@ -81,6 +82,24 @@ def test_teacher_rationale_and_p_yes_through_the_server(server, local, data_dir)
     for score in (backend.p_yes_chat(messages), backend.p_yes(text)):
         assert score.source == "top_logprobs" and not score.hard_label
         assert np.isclose(score.p_yes, expected, atol=0.02), (score, expected)
+    backend.close()
+
+
+def test_student_scored_through_the_server_with_a_local_tokenizer(server, local, data_dir):
+    """openai:<url>#<model>+<gguf>: the student's "...Prediction:" prompt is rendered here and
+    scored from one generated token's top logprobs (not a hard label from chat text), as
+    llama.cpp scores it in-process; p_yes_many keeps the order of its prompts."""
+    backend = load_backend(f"openai:{server}#smollm2+{smollm2_gguf()}", max_concurrency=3)
+    ds = load_dataset("ml1m", data_dir)
+    samples = ds.splits["test"][:3]
+    options = PromptOptions(history_k=5, with_description=False)
+    remote = LLMScorer(backend, options=options, context=1024, max_new_tokens=8)
+    mine = LLMScorer(local, options=options, context=1024, max_new_tokens=8)
+    assert remote.render(ds, samples[0])[1] == mine.render(ds, samples[0])[1]
+    expected = [p.p_yes for p in mine.predict_many(ds, samples)]
+    got = remote.predict_many(ds, samples)
+    assert not any(p.hard_label for p in got)
+    assert np.allclose([p.p_yes for p in got], expected, atol=0.02), (got, expected)
     backend.close()
 
 

@@ -58,6 +58,31 @@ def load_tokenizer(source, **extra):
     return tokenizer
 
 
+def load_tokenizer_of(target: str):
+    """load_tokenizer for a model folder, a .gguf file (its embedded tokenizer) or a Hub id."""
+    source, extra = resolve_local(target, "tokenizer"), {}
+    if isinstance(source, Path) and source.is_file():
+        source, extra = source.parent, {"gguf_file": source.name}
+    try:
+        return load_tokenizer(source, **extra)
+    except (OSError, ValueError) as exc:
+        raise BackendError(f"transformers could not load a tokenizer from {target}: {exc}") from exc
+
+
+def tokenize_text(tokenizer, text: str) -> list[int]:
+    """Special tokens written in the text are parsed; BOS is added only when the tokenizer
+    adds one and the text does not already start with it."""
+    bos = tokenizer.bos_token
+    return tokenizer(text, add_special_tokens=not (bos and text.startswith(bos)))["input_ids"]
+
+
+def render_chat(tokenizer, messages: list[dict], add_generation_prompt: bool, name: str) -> str:
+    if not tokenizer.chat_template:
+        raise BackendError(f"{name} has no chat template")
+    return tokenizer.apply_chat_template(messages, tokenize=False,
+                                         add_generation_prompt=add_generation_prompt)
+
+
 _SHARED: dict = {}
 _SHARED_LOCK = threading.Lock()
 
@@ -108,17 +133,10 @@ class HFBackend(Backend):
 
     # -- text -------------------------------------------------------------------------------
     def tokenize(self, text: str) -> list[int]:
-        """Special tokens written in the text are parsed; BOS is added only when the
-        tokenizer adds one and the text does not already start with it."""
-        bos = self.tokenizer.bos_token
-        add_special = not (bos and text.startswith(bos))
-        return self.tokenizer(text, add_special_tokens=add_special)["input_ids"]
+        return tokenize_text(self.tokenizer, text)
 
     def apply_chat(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
-        if not self.tokenizer.chat_template:
-            raise BackendError(f"{self.name} has no chat template")
-        return self.tokenizer.apply_chat_template(messages, tokenize=False,
-                                                  add_generation_prompt=add_generation_prompt)
+        return render_chat(self.tokenizer, messages, add_generation_prompt, self.name)
 
     def _inputs(self, prompt: str):
         import torch
