@@ -28,7 +28,8 @@ CHAT = [{"role": "system", "content": "You are an expert movie critic and recomm
 
 @pytest.fixture(scope="module")
 def run(data_dir, tmp_path_factory):
-    """A training run folder as training.sft leaves it: adapter/ and train_meta.json."""
+    """A training run folder as training.sft leaves it (adapter/, train_meta.json), exported
+    by the 7B recipe's step 3 into gguf/."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
@@ -41,12 +42,12 @@ def run(data_dir, tmp_path_factory):
         init_lora_weights=False))
     peft_model.save_pretrained(folder / "adapter")
     (folder / "train_meta.json").write_text(json.dumps({"base_model": str(tiny.hf_dir)}))
+    assert export.main(["--adapter", str(folder / "adapter"), "--out", str(folder / "gguf")]) == 0
     return folder, tiny
 
 
 def test_7b_recipe_export_reproduces_a_llama2_vocabulary_student(run):
     folder, _ = run
-    assert export.main(["--adapter", str(folder / "adapter"), "--out", str(folder / "gguf")]) == 0
     report = json.loads((folder / "gguf" / "export_report.json").read_text())
     # export.main fails (exit 1) if llama.cpp tokenises a verification prompt differently
     assert report["cosine"]["model-f16"] >= 0.999
@@ -61,8 +62,6 @@ def test_llama2_chat_prompt_tokenises_and_scores_alike(run, data_dir):
     on a real student prompt for the merged GGUF and base+LoRA."""
     folder, tiny = run
     gguf = folder / "gguf"
-    if not (gguf / "model-f16.gguf").is_file():
-        pytest.skip("needs the export test's files")
     hf = HFBackend(str(tiny.hf_dir), str(folder / "adapter"))
     text = hf.apply_chat(CHAT)
     ids = hf.tokenize(text)
