@@ -35,7 +35,8 @@ def run(data_dir, tmp_path_factory):
     from transformers import AutoModelForCausalLM
 
     folder = tmp_path_factory.mktemp("llama2_run")
-    tiny = build_tiny_model(folder, tokenizer_dir=data_dir / "tokenizers" / "llama-2-7b-chat")
+    tiny = build_tiny_model(folder, tokenizer_dir=data_dir / "tokenizers" / "llama-2-7b-chat",
+                            gguf=False)  # the export below writes base-f16.gguf
     torch.manual_seed(0)
     peft_model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny.hf_dir), LoraConfig(
         r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],

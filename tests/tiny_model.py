@@ -35,7 +35,7 @@ SEED, INIT_SCALE = 0, 0.3
 @dataclass(frozen=True)
 class TinyModel:
     hf_dir: Path
-    gguf: Path
+    gguf: Path  # not written when built with gguf=False
 
 
 @functools.lru_cache(maxsize=1)
@@ -45,7 +45,7 @@ def smollm2_tokenizer():
 
 
 def build_tiny_model(folder: Path, seed: int = SEED, init_scale: float = INIT_SCALE,
-                     tokenizer_dir: Path | None = None) -> TinyModel:
+                     tokenizer_dir: Path | None = None, gguf: bool = True) -> TinyModel:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -61,8 +61,9 @@ def build_tiny_model(folder: Path, seed: int = SEED, init_scale: float = INIT_SC
     hf_dir = Path(folder) / "tiny-hf"
     model.save_pretrained(hf_dir)
     save_tokenizer(tokenizer, hf_dir)
-    gguf = export_gguf(hf_dir, Path(folder) / "tiny-f16.gguf", dtype="f16", name="tiny-llama")
-    return TinyModel(hf_dir, gguf)
+    path = Path(folder) / "tiny-f16.gguf"
+    return TinyModel(hf_dir, export_gguf(hf_dir, path, dtype="f16", name="tiny-llama")
+                     if gguf else path)
 
 
 @pytest.fixture(scope="session")

@@ -45,11 +45,11 @@ def last_token_logprobs(model, id_lists: list[list[int]], pad_id: int, batch_siz
 
 
 def load_tokenizer(source, **extra):
-    """AutoTokenizer, with Llama-2/Mistral SentencePiece vocabularies read as their reference
-    code encodes: a dummy "▁" before the text after every special token ("<s>[INST]" -> "▁[").
-    transformers 5 reads their `"legacy": false` as "no ▁ after specials" (prepend_scheme
-    first), a token the chat models never saw; llama.cpp's SPM tokenizer, the sentencepiece
-    library and transformers 4's fast tokenizer all keep the ▁."""
+    """AutoTokenizer, with SentencePiece vocabularies marked `"legacy": false` (Llama-2's) read
+    as their reference code encodes: a "▁" before the text after every special token
+    ("<s>[INST]" -> "<s>▁[INST]"). transformers 5 reads the flag as "no ▁ after specials"
+    (prepend_scheme first), a token the chat model never saw; llama.cpp's SPM tokenizer, the
+    sentencepiece library and transformers 4's fast tokenizer all keep the ▁."""
     from transformers import AutoTokenizer
     tokenizer = AutoTokenizer.from_pretrained(source, **extra)
     if getattr(tokenizer, "legacy", None) is False and \
