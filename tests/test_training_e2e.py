@@ -14,6 +14,7 @@ import json
 import numpy as np
 
 from reasoningrec.data import load_dataset
+from reasoningrec.models.gguf_export import export_lora_gguf
 from reasoningrec.models.hf import HFBackend
 from reasoningrec.models.llamacpp import LlamaCppBackend
 from reasoningrec.predict import LLMScorer
@@ -35,9 +36,7 @@ def test_lora_gguf_reproduces_a_random_peft_adapter(tiny_model, tmp_path):  # no
         r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
         init_lora_weights=False)).eval()
     peft_model.save_pretrained(tmp_path / "adapter")
-    config = base.config
-    lora = export.export_lora_gguf(tmp_path / "adapter", tmp_path / "lora.gguf",
-                                   config.num_attention_heads, config.num_key_value_heads)
+    lora = export_lora_gguf(tmp_path / "adapter", tiny_model.hf_dir, tmp_path / "lora.gguf")
     texts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
              + "Prediction:" for c in export.VERIFY_CHATS]
     ids, reference = export.hf_logits(peft_model, tokenizer, texts)

@@ -4,20 +4,20 @@
         [--base <model>]  [--types f16,q8_0]  [--min-cosine 0.999]
 
 Writes into --out:
-  model-f16.gguf, model-q8_0.gguf   the merged student (reasoningrec.models.gguf_export writes
-                                    f16; llama_cpp.llama_model_quantize makes q8_0)
-  base-f16.gguf, lora.gguf          the base model and the adapter as a LoRA GGUF, for
-                                    `llamacpp:base-f16.gguf+lora.gguf` / Llama(lora_path=...)
+  model-f16.gguf, model-q8_0.gguf   the merged student (f16 by llama.cpp's convert_hf_to_gguf.py,
+                                    q8_0 by llama_cpp.llama_model_quantize)
+  base-f16.gguf, lora.gguf          the base model and the adapter as a LoRA GGUF (llama.cpp's
+                                    convert_lora_to_gguf.py), for `llamacpp:base-f16.gguf+lora.gguf`
   export_report.json                what was checked and the numbers
 The base model defaults to the one in <adapter>/../train_meta.json (training.sft writes it).
+The converters come from the llama-cpp-python sdist (`bash scripts/setup.sh` puts them in
+.llama.cpp/; reasoningrec.models.gguf_export runs them), so any vocabulary llama.cpp converts
+works: SmolLM2's byte-level BPE and Llama-2's SentencePiece alike.
 
 Verification (fails with exit code 1 and says which file): on a few chat prompts ending in
 "Prediction:", llama.cpp must tokenise exactly as transformers does, and the last-position
 logits of each GGUF must match the PEFT model's (fp32): cosine >= --min-cosine for model-f16
-and base-f16+lora, >= --min-cosine-q8 for q8_0. The LoRA GGUF follows llama.cpp's
-convert_lora_to_gguf.py: general.type=adapter, adapter.type=lora, adapter.lora.alpha, tensors
-"<base tensor>.lora_a" (PEFT lora_A, r x in) and ".lora_b" (lora_B, out x r), with lora_b's rows
-of q/k permuted like the base q/k weights (the permutation acts on output rows).
+and base-f16+lora, >= --min-cosine-q8 for q8_0.
 """
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from reasoningrec.models.gguf_export import export_gguf, gguf_name, permute_rows
+from reasoningrec.models.gguf_export import (GGUFExportError, export_gguf,
+                                              export_lora_gguf, save_tokenizer)
 
 from .sft import load_base
 
@@ -49,41 +50,6 @@ VERIFY_CHATS = [
 
 class ExportError(RuntimeError):
     """An exported file that does not reproduce the transformers model."""
-
-
-def export_lora_gguf(adapter_dir: Path, out: Path, n_head: int, n_kv: int) -> Path:
-    """A PEFT LoRA adapter (Llama architecture) as a llama.cpp LoRA GGUF."""
-    import gguf
-    from safetensors.numpy import load_file
-
-    config = json.loads((adapter_dir / "adapter_config.json").read_text())
-    if config.get("use_rslora") or config.get("use_dora"):
-        raise ExportError(f"{adapter_dir}: rsLoRA/DoRA adapters have no llama.cpp LoRA form")
-    weights = load_file(str(adapter_dir / "adapter_model.safetensors"))
-    writer = gguf.GGUFWriter(str(out), "llama")
-    writer.add_type(gguf.GGUFType.ADAPTER)
-    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
-    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(config["lora_alpha"]))
-    for name in sorted(weights):
-        if ".lora_A." not in name:
-            if ".lora_B." not in name:
-                raise ExportError(f"{adapter_dir}: tensor {name} is not LoRA A/B "
-                                  "(modules_to_save are not supported)")
-            continue
-        a = weights[name].astype(np.float32)
-        b = weights[name.replace(".lora_A.", ".lora_B.")].astype(np.float32)
-        base = gguf_name(name.replace(".lora_A.weight", ".weight"))
-        if base.endswith("attn_q.weight"):
-            b = permute_rows(b, n_head)
-        elif base.endswith("attn_k.weight"):
-            b = permute_rows(b, n_kv)
-        writer.add_tensor(base + ".lora_a", a)
-        writer.add_tensor(base + ".lora_b", b)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return out
 
 
 def quantize(source: Path, out: Path, kind: str = "q8_0") -> Path:
@@ -145,25 +111,22 @@ def export(adapter: Path, out: Path, base: str | None = None, types=("f16", "q8_
         base = json.loads(meta_path.read_text())["base_model"]
     out.mkdir(parents=True, exist_ok=True)
     model, tokenizer = load_base(base)
-    config = model.config
-    n_head, n_kv = config.num_attention_heads, config.num_key_value_heads or \
-        config.num_attention_heads
     texts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
              + "Prediction:" for c in VERIFY_CHATS]
     report = {"base_model": base, "adapter": str(adapter), "files": {}, "cosine": {}}
     with tempfile.TemporaryDirectory(dir=out) as tmp:
         tmp = Path(tmp)
         model.save_pretrained(tmp / "base")
-        tokenizer.save_pretrained(tmp / "base")
+        save_tokenizer(tokenizer, tmp / "base")
         student = PeftModel.from_pretrained(model, str(adapter)).eval()
         ids, reference = hf_logits(student, tokenizer, texts)
         merged = student.merge_and_unload().eval()
         report["cosine"]["hf_merged"] = cosine(reference, hf_logits(merged, tokenizer, texts)[1])
         merged.save_pretrained(tmp / "merged")
-        tokenizer.save_pretrained(tmp / "merged")
+        save_tokenizer(tokenizer, tmp / "merged")
         files = {"model-f16": export_gguf(tmp / "merged", out / "model-f16.gguf", "f16"),
                  "base-f16": export_gguf(tmp / "base", out / "base-f16.gguf", "f16"),
-                 "lora": export_lora_gguf(adapter, out / "lora.gguf", n_head, n_kv)}
+                 "lora": export_lora_gguf(adapter, tmp / "base", out / "lora.gguf")}
     if "q8_0" in types:
         files["model-q8_0"] = quantize(files["model-f16"], out / "model-q8_0.gguf")
     # For scale: the base alone (adapter off), so a near-1 LoRA cosine can be judged.
@@ -215,7 +178,7 @@ def main(argv=None) -> int:
     try:
         report = export(Path(args.adapter), Path(args.out), args.base, types, args.min_cosine,
                         args.min_cosine_q8)
-    except ExportError as exc:
+    except (ExportError, GGUFExportError) as exc:
         print(f"export FAILED: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(report) if args.json else

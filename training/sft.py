@@ -57,8 +57,9 @@ def load_base(spec: str, dtype=None):
     """(model, tokenizer) for an HF folder, a Hub id, a .gguf file or 'smollm2'. A GGUF is
     dequantised to fp32; its quantization config is removed so the model trains and saves."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
+    from reasoningrec.models.hf import load_tokenizer
     from reasoningrec.models.registry import resolve_local, smollm2_gguf
 
     source = smollm2_gguf() if spec == "smollm2" else resolve_local(spec, "base model")
@@ -66,7 +67,7 @@ def load_base(spec: str, dtype=None):
     if isinstance(source, Path) and source.is_file():
         source, extra = source.parent, {"gguf_file": source.name}
         dtype = torch.float32
-    tokenizer = AutoTokenizer.from_pretrained(source, **extra)
+    tokenizer = load_tokenizer(source, **extra)
     model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or torch.float32, **extra)
     if getattr(model, "hf_quantizer", None) is not None:
         model.hf_quantizer.remove_quantization_config(model)

@@ -15,19 +15,23 @@ Resumable: each row is written whole, flushed and fsynced; a rerun reads the key
 there (cutting off a last line a kill left half-written) and asks only for the rest, so a run
 killed at any moment (kill -9) and started again ends with every row exactly once. Rows that
 failed are not written (rerun to retry). The teacher is any backend spec; HTTP teachers
-(openai:) get `--concurrency` requests in flight (vLLM batches them), local ones run one at a
-time. `--verify-with SPEC` adds Rec-SAVER-style self-verification: a checker model sees the
+(openai:) get `--concurrency` requests in flight (vLLM batches them), rows still written in
+sample order, as a serial run writes them; local ones run one at a time. `--verify-with SPEC` adds Rec-SAVER-style self-verification: a checker model sees the
 rationale but not the label and must predict the label; rows carry `verified` and
 `checker_p_yes`, training.sft drops unverified rows, and the summary reports the kept fraction.
 """
 from __future__ import annotations
 
 import argparse
+import functools
+import itertools
 import json
 import os
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,6 +200,22 @@ def run_job(job: Job, task: str, backend, checker, ds, args) -> dict:
 
 
 # -- the run -----------------------------------------------------------------------------------
+def in_order(pool, fn, jobs: list, window: int) -> Iterator[tuple]:
+    """(job, result, None) or (job, None, exception) in the order of `jobs`, with up to
+    `window` jobs submitted ahead: concurrent requests, rows written as a serial run would."""
+    queue, ahead = iter(jobs), deque()
+    for job in itertools.islice(queue, window):
+        ahead.append((job, pool.submit(fn, job)))
+    while ahead:
+        job, future = ahead.popleft()
+        for following in itertools.islice(queue, 1):
+            ahead.append((following, pool.submit(fn, following)))
+        try:
+            yield job, future.result(), None
+        except Exception as exc:  # noqa: BLE001 (any failure of one row)
+            yield job, None, exc
+
+
 def teach(args) -> dict:
     from tqdm import tqdm
 
@@ -219,27 +239,18 @@ def teach(args) -> dict:
     start = time.perf_counter()
     bar = tqdm(total=len(todo), desc=f"teach {args.task}", unit="row", disable=args.no_progress)
     with open(out, "a", encoding="utf-8") as handle, ThreadPoolExecutor(workers) as pool:
-        pending, queue = set(), iter(todo)
-        while True:  # at most 2 x workers jobs in flight: memory stays bounded
-            for job in queue:
-                pending.add(pool.submit(run_job, job, args.task, backend, checker, ds, args))
-                if len(pending) >= 2 * workers:
-                    break
-            if not pending:
-                break
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                try:
-                    row = future.result()
-                except Exception as exc:  # reported, left out of the file, retried on rerun
-                    totals["failed"] += 1
-                    print(f"teach: a row failed: {exc}", file=sys.stderr)
-                else:
-                    append_row(handle, row)
-                    totals["written"] += 1
-                    totals["prompt_tokens"] += row["prompt_tokens"]
-                    totals["completion_tokens"] += row["completion_tokens"]
-                bar.update(1)
+        run = functools.partial(run_job, task=args.task, backend=backend, checker=checker,
+                                ds=ds, args=args)
+        for job, row, exc in in_order(pool, run, todo, window=2 * workers):
+            if exc is not None:  # reported, left out of the file, retried on rerun
+                totals["failed"] += 1
+                print(f"teach: row {job.key} failed: {exc}", file=sys.stderr)
+            else:
+                append_row(handle, row)
+                totals["written"] += 1
+                totals["prompt_tokens"] += row["prompt_tokens"]
+                totals["completion_tokens"] += row["completion_tokens"]
+            bar.update(1)
     bar.close()
     seconds = time.perf_counter() - start
     summary = {"task": args.task, "out": str(out), "teacher": backend.name, "rows": len(jobs),

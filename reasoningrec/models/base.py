@@ -72,10 +72,17 @@ def hard_score(answer: str, source: str = "text") -> Score:
 
 def answer_token_ids(tokenize: Callable[[str], list[int]]) -> dict[str, list[int]]:
     """{'yes': ids, 'no': ids} of the single-token spellings of each answer. Multi-token
-    spellings are skipped; a tokenizer with neither spelling of an answer is an error."""
+    spellings are skipped; a tokenizer with neither spelling of an answer is an error. What
+    the tokenizer puts before any text (Llama-2's BOS: tokenize("") == [1]) is not counted."""
+    prefix = tokenize("")
+
+    def body(text: str) -> list[int]:
+        ids = tokenize(text)
+        return ids[len(prefix):] if ids[:len(prefix)] == prefix else ids
+
     ids: dict[str, list[int]] = {}
     for answer, spellings in ANSWER_VARIANTS.items():
-        ids[answer] = sorted({t[0] for s in spellings if len(t := tokenize(s)) == 1})
+        ids[answer] = sorted({t[0] for s in spellings if len(t := body(s)) == 1})
         if not ids[answer]:
             raise BackendError(f"the tokenizer has no single token for any of {spellings}")
     return ids

@@ -44,6 +44,45 @@ def last_token_logprobs(model, id_lists: list[list[int]], pad_id: int, batch_siz
     return out
 
 
+def load_tokenizer(source, **extra):
+    """AutoTokenizer, with SentencePiece vocabularies marked `"legacy": false` (Llama-2's) read
+    as their reference code encodes: a "▁" before the text after every special token
+    ("<s>[INST]" -> "<s>▁[INST]"). transformers 5 reads the flag as "no ▁ after specials"
+    (prepend_scheme first), a token the chat model never saw; llama.cpp's SPM tokenizer, the
+    sentencepiece library and transformers 4's fast tokenizer all keep the ▁."""
+    from transformers import AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(source, **extra)
+    if getattr(tokenizer, "legacy", None) is False and \
+            str(getattr(tokenizer, "vocab_file", "")).endswith(".model"):
+        tokenizer = AutoTokenizer.from_pretrained(source, legacy=True, **extra)
+    return tokenizer
+
+
+def load_tokenizer_of(target: str):
+    """load_tokenizer for a model folder, a .gguf file (its embedded tokenizer) or a Hub id."""
+    source, extra = resolve_local(target, "tokenizer"), {}
+    if isinstance(source, Path) and source.is_file():
+        source, extra = source.parent, {"gguf_file": source.name}
+    try:
+        return load_tokenizer(source, **extra)
+    except (OSError, ValueError) as exc:
+        raise BackendError(f"transformers could not load a tokenizer from {target}: {exc}") from exc
+
+
+def tokenize_text(tokenizer, text: str) -> list[int]:
+    """Special tokens written in the text are parsed; BOS is added only when the tokenizer
+    adds one and the text does not already start with it."""
+    bos = tokenizer.bos_token
+    return tokenizer(text, add_special_tokens=not (bos and text.startswith(bos)))["input_ids"]
+
+
+def render_chat(tokenizer, messages: list[dict], add_generation_prompt: bool, name: str) -> str:
+    if not tokenizer.chat_template:
+        raise BackendError(f"{name} has no chat template")
+    return tokenizer.apply_chat_template(messages, tokenize=False,
+                                         add_generation_prompt=add_generation_prompt)
+
+
 _SHARED: dict = {}
 _SHARED_LOCK = threading.Lock()
 
@@ -52,7 +91,7 @@ class HFBackend(Backend):
     def __init__(self, target: str, adapter: str | None = None, device: str | None = None,
                  dtype: str | None = None, batch_size: int | None = None):
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
         source = resolve_local(target, "model")
         gguf_file = None
@@ -68,7 +107,7 @@ class HFBackend(Backend):
             torch.bfloat16 if self.device.startswith("cuda") else torch.float32)
         extra = {"gguf_file": gguf_file} if gguf_file else {}
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(source, **extra)
+            self.tokenizer = load_tokenizer(source, **extra)
             model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype, **extra)
         except OSError as exc:
             raise BackendError(f"transformers could not load {target}: {exc}") from exc
@@ -94,17 +133,10 @@ class HFBackend(Backend):
 
     # -- text -------------------------------------------------------------------------------
     def tokenize(self, text: str) -> list[int]:
-        """Special tokens written in the text are parsed; BOS is added only when the
-        tokenizer adds one and the text does not already start with it."""
-        bos = self.tokenizer.bos_token
-        add_special = not (bos and text.startswith(bos))
-        return self.tokenizer(text, add_special_tokens=add_special)["input_ids"]
+        return tokenize_text(self.tokenizer, text)
 
     def apply_chat(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
-        if not self.tokenizer.chat_template:
-            raise BackendError(f"{self.name} has no chat template")
-        return self.tokenizer.apply_chat_template(messages, tokenize=False,
-                                                  add_generation_prompt=add_generation_prompt)
+        return render_chat(self.tokenizer, messages, add_generation_prompt, self.name)
 
     def _inputs(self, prompt: str):
         import torch

@@ -5,6 +5,7 @@
     backend = load_backend("llamacpp:student.gguf+lora.gguf")
     backend = load_backend("hf:HuggingFaceTB/SmolLM2-135M-Instruct+adapters/reasoningrec")
     backend = load_backend("openai:http://localhost:8000/v1#Qwen/Qwen2.5-7B-Instruct")
+    backend = load_backend("openai:http://localhost:8000/v1#student+<base model dir>")
 
 Backends are imported lazily, so naming an openai: model never imports torch or llama.cpp.
 llama.cpp and transformers models are loaded once per process and spec (`.shared`): a benchmark
@@ -42,7 +43,8 @@ def load_backend(spec: str, check: bool = True, **options) -> Backend:
         return HFBackend.shared(parsed.target, parsed.adapter, **options)
     if parsed.kind == "openai":
         from .openai import OpenAIBackend
-        backend = OpenAIBackend(parsed.target, parsed.model, **options)
+        backend = OpenAIBackend(parsed.target, parsed.model, tokenizer=parsed.tokenizer,
+                                **options)
         if check:
             backend.check()
         return backend

