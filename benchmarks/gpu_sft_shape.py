@@ -86,8 +86,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import torch
-    from transformers import AutoTokenizer
 
+    from reasoningrec.models.hf import load_tokenizer
     from training.config import load_config
     from training.sft import precision_flags, train
 
@@ -98,7 +98,7 @@ def main(argv=None) -> int:
     flags = precision_flags(cfg)
     dtype = torch.bfloat16 if flags["bf16"] else torch.float32
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
+    tokenizer = load_tokenizer(args.tokenizer)  # Llama-2's SentencePiece as its reference encodes
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     start = time.perf_counter()
