@@ -153,6 +153,21 @@ def test_student_without_reasoning_trains_on_yes_no_only(tiny_model, data_dir,  
     assert meta["config"]["reasoning"] is False and meta["steps"] == 1
     assert (run / "adapter" / "adapter_model.safetensors").is_file()
 
+    # warm start (init_adapter): at learning rate 0 the second run keeps the first run's adapter
+    import torch
+    from safetensors.torch import load_file
+    warm = tmp_path / "warm"
+    assert sft.main(args + ["--output_dir", str(warm), "--batch_size", "4", "--micro_batch_size",
+                            "2", "--epochs", "1", "--learning_rate", "0", "--init_adapter",
+                            str(run / "adapter"), "--eval_before_training", "false"]) == 0
+    first, second = (load_file(r / "adapter" / "adapter_model.safetensors") for r in (run, warm))
+    assert first.keys() == second.keys() and any(t.abs().sum() > 0 for t in first.values())
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    with pytest.raises(ValueError, match="its r is 8, the recipe's lora_r is 16"):
+        load_config(None, {**overrides, "init_adapter": str(run / "adapter"), "lora_r": "16"})
+    with pytest.raises(ValueError, match="not a PEFT adapter folder"):
+        load_config(None, {**overrides, "init_adapter": str(tmp_path)})
+
 
 def test_answer_only_samples_add_labelled_prompts_without_rationales(tiny_model, data_dir,  # noqa: F811
                                                                       tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,12 +94,25 @@ class TrainConfig:
                              f"micro_batch_size {self.micro_batch_size}")
         if self.history_mode not in ("recent", "relevant"):
             raise ValueError(f"history_mode must be recent or relevant, got {self.history_mode!r}")
-        if self.init_adapter and not (Path(self.init_adapter) / "adapter_config.json").is_file():
-            raise ValueError(f"init_adapter {self.init_adapter!r} is not a PEFT adapter folder "
-                             "(no adapter_config.json)")
+        if self.init_adapter:
+            self._check_init_adapter()
         if self.completion_tokens >= self.max_length:
             raise ValueError("completion_tokens must be smaller than max_length")
 
+    def _check_init_adapter(self):
+        """The warm-start adapter must be a PEFT folder with this recipe's LoRA shape (another
+        shape would silently train a different model)."""
+        path = Path(self.init_adapter) / "adapter_config.json"
+        if not path.is_file():
+            raise ValueError(f"init_adapter {self.init_adapter!r} is not a PEFT adapter folder "
+                             "(no adapter_config.json)")
+        saved = json.loads(path.read_text())
+        for field, key, same in (("lora_r", "r", None), ("lora_alpha", "lora_alpha", None),
+                                 ("target_modules", "target_modules", set)):
+            want, got = getattr(self, field), saved.get(key)
+            if (same(want) != same(got or ())) if same else want != got:
+                raise ValueError(f"init_adapter {self.init_adapter}: its {key} is {got!r}, "
+                                 f"the recipe's {field} is {want!r}")
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 

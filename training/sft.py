@@ -266,24 +266,11 @@ def write_outputs(out: Path, trainer, cfg: TrainConfig, base: str,
     return meta
 
 
-def warm_start(model, folder: str, lora):
-    """`model` with the trainable PEFT adapter in `folder` (a shipped student's peft/), after
-    checking it has the recipe's LoRA shape (a mismatch would silently train another model)."""
-    from peft import LoraConfig, PeftModel
-
-    saved = LoraConfig.from_pretrained(folder)
-    for key in ("r", "lora_alpha", "target_modules"):
-        want, got = getattr(lora, key), getattr(saved, key)
-        if (set(want) != set(got)) if key == "target_modules" else want != got:
-            raise ValueError(f"init_adapter {folder}: {key} is {got!r}, the recipe says {want!r}")
-    return PeftModel.from_pretrained(model, folder, is_trainable=True)
-
-
 def train(cfg: TrainConfig, base=None, callbacks=()) -> dict:
     """Train per `cfg`. `base` = (model, tokenizer) already built (benchmarks/gpu_sft_shape.py
     passes a random-init model of a given shape); `callbacks` are extra TrainerCallbacks."""
     import torch
-    from peft import LoraConfig, get_peft_model
+    from peft import LoraConfig, PeftModel, get_peft_model
     from transformers import EarlyStoppingCallback, TrainingArguments
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -308,8 +295,8 @@ def train(cfg: TrainConfig, base=None, callbacks=()) -> dict:
         model.enable_input_require_grads()
     lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
                       target_modules=cfg.target_modules, task_type="CAUSAL_LM")
-    model = warm_start(model, cfg.init_adapter, lora) if cfg.init_adapter else \
-        get_peft_model(model, lora)
+    model = PeftModel.from_pretrained(model, cfg.init_adapter, is_trainable=True) \
+        if cfg.init_adapter else get_peft_model(model, lora)   # the shape checked by the config
     world = int(os.environ.get("WORLD_SIZE", "1"))
     accumulation = max(1, cfg.batch_size // (cfg.micro_batch_size * world))
     out = Path(cfg.output_dir)
