@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -29,6 +28,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from reasoningrec.config import cpu_threads  # noqa: E402
 from reasoningrec.ui.service import AppService  # noqa: E402
+from speed_common import load  # noqa: E402
 
 
 def timed_stream(explainer, ds, sample, max_tokens, start=None):
@@ -62,10 +62,6 @@ def timed_http(client, dataset, user_id, max_tokens):
     return ttft, job.result()["stats"]
 
 
-def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-
-
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--users", type=int, default=2, help="pool users per dataset")
@@ -77,7 +73,7 @@ def main(argv=None) -> None:
     ap.add_argument("--out", default=None, help="also write the table and the load to this file")
     args = ap.parse_args(argv)
 
-    load_before, t0 = uptime(), time.perf_counter()
+    load_before, t0 = load(), time.perf_counter()
     service = AppService.start(student=args.model, max_new_tokens=args.max_tokens)
     head = (f"{cpu_threads()} llama.cpp threads; service ready in {time.perf_counter() - t0:.2f} s; "
             f"max {args.max_tokens} new tokens; {args.users} pool users per dataset")
@@ -139,8 +135,8 @@ def main(argv=None) -> None:
             f"Command: `benchmarks/app_latency.py {' '.join(argv or sys.argv[1:])}`, run {stamp}, "
             f"{time.perf_counter() - t0:.0f} s in all. {head}. Times are seconds from the "
             "call that stands for the click on Run to the first explanation token.\n\n"
-            f"Load: before `{load_before}`; after `{uptime()}` (a machine shared with other "
-            "jobs: the figures are upper bounds for an idle one).\n\n"
+            f"Load averages (1, 5, 15 min): before {load_before}; after {load()} (on a machine "
+            "shared with other jobs the figures are upper bounds for an idle one).\n\n"
             + "\n".join(rows) + "\n\n" + summary + "\n")
         print(f"wrote {args.out}")
 

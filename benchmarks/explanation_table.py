@@ -36,6 +36,7 @@ from reasoningrec.data import load_dataset
 from reasoningrec.evaluate import eval_samples
 from reasoningrec.evaluate.bertscore import BACKBONE_NOTE, bertscore_f1
 from reasoningrec.evaluate.similarity import COSINE_KEY, compared_text, stats
+from speed_common import load  # noqa: E402  (benchmarks/ is the script's folder)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "explanations_authors_fashion.md"
 AUTHORS = "authors:"
@@ -121,11 +122,6 @@ def command_line(argv: list[str]) -> str:
                     (f'"{a}"' if " " in a else a) for i, a in enumerate(argv))
 
 
-def load_now() -> str:
-    """The 1, 5 and 15 minute load averages (`uptime`)."""
-    return "/".join(f"{x:.1f}" for x in os.getloadavg())
-
-
 def markdown(results: dict, args, seconds: float, scale_lines: list[str]) -> str:
     first = next(iter(results.values()))
     teacher = first["explanations"]["teacher"]
@@ -134,7 +130,7 @@ def markdown(results: dict, args, seconds: float, scale_lines: list[str]) -> str
         "",
         f"Made by `python benchmarks/explanation_table.py {command_line(args.argv)}` on "
         f"{datetime.date.today()}, {platform.machine()} ({os.cpu_count()} CPUs, shared; load "
-        f"averages {args.load_before} at the start, {load_now()} at the end), "
+        f"averages {args.load_before} at the start, {load()} at the end), "
         f"{seconds:.0f} s in all.",
         f"- Sample: `--sample {args.sample}`, the first {first['n']}: {first['sample']['how']}.",
         f"- Reference: the dataset's teacher rationale for the same sample "
@@ -199,7 +195,7 @@ def main(argv=None) -> int:
     args.argv = sys.argv[1:] if argv is None else list(argv)
     if args.limit < 1:
         ap.error("--limit must be >= 1")
-    started, results, args.load_before = time.perf_counter(), {}, load_now()
+    started, results, args.load_before = time.perf_counter(), {}, load()
     for number, spec in enumerate(args.models, 1):
         print(f"[{number}/{len(args.models)}] {spec}", file=sys.stderr, flush=True)
         results[spec] = r = run_model(args, spec)
