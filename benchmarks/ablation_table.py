@@ -45,7 +45,7 @@ from reasoningrec.data import load_dataset
 from reasoningrec.evaluate import run_eval
 from reasoningrec.evaluate.sampling import default_size
 from reasoningrec.evaluate.similarity import read_teacher
-from reasoningrec.scorers import STUDENTS, load_scorer, student_spec
+from reasoningrec.scoring.registry import STUDENTS, load_scorer, student_spec
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ablation_table.md"
 STUDENT_JSON = Path(__file__).resolve().parents[1] / "assets" / "student" / "student.json"

@@ -23,8 +23,8 @@ from pathlib import Path
 from reasoningrec.commands.predict import add_prompt_args, prompt_options
 from reasoningrec.data import load_dataset
 from reasoningrec.evaluate import run_eval
-from reasoningrec.predict import PromptOptions
-from reasoningrec.scorers import BASELINES, load_scorer
+from reasoningrec.scoring.options import PromptOptions
+from reasoningrec.scoring.registry import BASELINES, load_scorer
 
 RESULTS = Path(__file__).resolve().parent / "results" / "eval_table.md"
 

@@ -9,7 +9,7 @@ baselines and a post-hoc blend: test AUC on ML-1M and Fashion plus explanation q
         --explain-text student --explain-limit 100                       # the rest, on a CPU
 
 Rows: hybrid student (the student prompt + `evidence`), text-only student, mf, lr, and two
-post-hoc blends (logistic stacking of a student's P(Yes) with mf's, reasoningrec/blend.py,
+post-hoc blends (logistic stacking of a student's P(Yes) with mf's, reasoningrec/scoring/blend.py,
 fitted on the validation split's paper subsample, applied to the test subsample). Every LLM
 cell is an ordinary eval report under --reports-root, so a second invocation (another
 machine, after an interruption) resumes and only adds what is missing; the markdown says
@@ -30,12 +30,12 @@ from pathlib import Path
 from ablation_table import (DATASETS, STUDENT_JSON, add_run_arguments, base_options, fmt,
                             make_scorer)
 
-from reasoningrec.blend import blend_with_baseline, report_p_yes
+from reasoningrec.scoring.blend import blend_with_baseline, report_p_yes
 from reasoningrec.data import load_dataset
 from reasoningrec.evaluate import run_eval
 from reasoningrec.evaluate.metrics import paired_auc_difference
 from reasoningrec.evaluate.sampling import default_size
-from reasoningrec.scorers import load_scorer
+from reasoningrec.scoring.registry import load_scorer
 
 RESULTS = Path(__file__).resolve().parent / "results" / "evidence_table.md"
 BASELINES = ("mf", "lr")

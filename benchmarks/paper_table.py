@@ -30,7 +30,7 @@ from reasoningrec.evaluate import eval_samples, run_eval
 from reasoningrec.evaluate.metrics import auc_interval
 from reasoningrec.evaluate.report import model_slug, read_predictions
 from reasoningrec.evaluate.sampling import describe_sample
-from reasoningrec.scorers import BASELINES, load_scorer
+from reasoningrec.scoring.registry import BASELINES, load_scorer
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RESAMPLES = 2000

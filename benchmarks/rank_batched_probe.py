@@ -23,8 +23,8 @@ from speed_common import load, machine, ranking_args, renice
 from reasoningrec.data import load_dataset
 from reasoningrec.models.base import score_from_vector
 from reasoningrec.models.llamacpp import common_prefix_length
-from reasoningrec.rank import candidate_items, candidate_prompts
-from reasoningrec.scorers import load_scorer
+from reasoningrec.scoring.rank import candidate_items, candidate_prompts
+from reasoningrec.scoring.registry import load_scorer
 
 
 def batched_p_yes(backend, all_tokens: list[list[int]], group: int) -> list[float]:

@@ -18,8 +18,8 @@ from speed_common import load, machine, ranking_args, raw_llama, raw_prompt_spee
 
 from reasoningrec.data import load_dataset
 from reasoningrec.models.llamacpp import common_prefix_length
-from reasoningrec.rank import candidate_items, candidate_prompts, rank_candidates
-from reasoningrec.scorers import load_scorer
+from reasoningrec.scoring.rank import candidate_items, candidate_prompts, rank_candidates
+from reasoningrec.scoring.registry import load_scorer
 
 HEADER = ("| date, machine | load before; after | model | dataset:user | N | prefix + mean tail"
           " tokens | naive s | fast s | speed-up | max abs dP | raw prompt tok/s | fast path"

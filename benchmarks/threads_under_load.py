@@ -69,7 +69,7 @@ def main() -> None:
         print(json.dumps(worker(json.loads(args.worker))))
         return
     from reasoningrec.data import load_dataset
-    from reasoningrec.scorers import load_scorer
+    from reasoningrec.scoring.registry import load_scorer
     reniced, load_before = renice(), load()
     ds = load_dataset("ml1m", args.data_dir)
     scorer = load_scorer("student", ds)

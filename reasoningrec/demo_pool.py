@@ -59,7 +59,7 @@ class Candidate:
     item_id: str
     label: int | None                     # the user's real answer, None when never rated
     texts: dict[str, PoolText] = field(default_factory=dict)   # role -> text (targets only)
-    evidence: dict | None = None          # reasoningrec.evidence fields for (user, this item)
+    evidence: dict | None = None          # reasoningrec.scoring.evidence fields for (user, this item)
 
     @property
     def teacher(self) -> PoolText | None:

@@ -38,10 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # run from any
 from reasoningrec.config import cache_dir  # noqa: E402
 from reasoningrec.data import load_dataset  # noqa: E402
 from reasoningrec.demo_pool import POOL_DIR, POOL_VERSION, System  # noqa: E402
-from reasoningrec.evidence import EvidenceIndex  # noqa: E402
+from reasoningrec.scoring.evidence import EvidenceIndex  # noqa: E402
 from reasoningrec.pool_text import display_text, prompt_instructions, stated_prediction, text_problems  # noqa: E402
 from reasoningrec.prompts.text import DESCRIPTION_KEYS, HIDDEN_KEYS  # noqa: E402
-from reasoningrec.students import student_for, student_version  # noqa: E402
+from reasoningrec.scoring.students import student_for, student_version  # noqa: E402
 
 DATASETS = ("ml1m", "fashion")
 AUTHORS_RUN = "llama2-7b-chat/sample256_valsample800_lr1e-4_valauc"
@@ -109,7 +109,8 @@ class StudentWriter:
 
     def __init__(self, dataset: str, name: str | None, max_tokens: int, index, cache: Path):
         from reasoningrec.models.loader import load_backend
-        from reasoningrec.predict import LLMScorer, PromptOptions
+        from reasoningrec.scoring.llm import LLMScorer
+        from reasoningrec.scoring.options import PromptOptions
         self.info = student_for(dataset, name)
         options = PromptOptions(**self.info.options)
         self.version = student_version(self.info, max_tokens)

@@ -16,7 +16,8 @@ from reasoningrec.commands.predict import add_prompt_args, prompt_options
 from reasoningrec.data.schema import Dataset
 from reasoningrec.evaluate.report import default_report_dir, prepare
 from reasoningrec.models.loader import load_backend
-from reasoningrec.predict import LLMScorer, PromptOptions
+from reasoningrec.scoring.llm import LLMScorer
+from reasoningrec.scoring.options import PromptOptions
 from training import sft, teach
 from training.config import load_config
 

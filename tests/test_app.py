@@ -18,7 +18,7 @@ import pytest
 
 from reasoningrec.data import Item, load_dataset
 from reasoningrec.demo_pool import POOL_DIR, DemoPool
-from reasoningrec.explain import cited_items, cited_spans
+from reasoningrec.citations import cited_items, cited_spans
 from reasoningrec.pool_text import end_text
 from reasoningrec.prompts import build
 from reasoningrec.ui import render
@@ -190,7 +190,7 @@ def test_cited_items_match_titles_in_their_spellings():
 # -- the model path ----------------------------------------------------------------------------
 @pytest.mark.slow
 def test_saved_prompt_state_gives_the_scratch_score_and_streams(pool):
-    from reasoningrec.live import LiveExplainer
+    from reasoningrec.scoring.live import LiveExplainer
     from reasoningrec.models.loader import load_backend
     backend = load_backend("smollm2")
     ex = LiveExplainer(backend, max_new_tokens=8)

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from reasoningrec.baselines import (forget_fitted, held_out_pairs, like_threshold, make,
+from reasoningrec.scoring.baselines import (forget_fitted, held_out_pairs, like_threshold, make,
                                     training_data)
-from reasoningrec.baselines.sasrec import training_examples
+from reasoningrec.scoring.baselines.sasrec import training_examples
 
 FAST_SASREC = dict(max_epochs=1, threads=1)
 
@@ -137,7 +137,7 @@ def test_fitting_is_deterministic_and_cached(fashion, name, options):
 
 
 def test_registry_and_bad_names(fashion):
-    from reasoningrec.scorers import load_scorer
+    from reasoningrec.scoring.registry import load_scorer
     scorer = load_scorer("popularity", fashion)
     assert scorer.predict(fashion, fashion.splits["test"][0]).p_yes > 0
     with pytest.raises(ValueError, match="unknown baseline 'svd'"):
@@ -171,7 +171,7 @@ def test_like_share_is_the_liked_share_of_the_shown_history(ml1m, fashion):
 
 
 def test_like_share_through_load_scorer_reads_history_k(ml1m):
-    from reasoningrec.scorers import BASELINES, load_scorer
+    from reasoningrec.scoring.registry import BASELINES, load_scorer
     assert "like-share" in BASELINES
     scorer = load_scorer("like-share", ml1m, history_k=5, history_mode="recent",
                          with_description=False)

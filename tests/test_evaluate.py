@@ -24,7 +24,7 @@ from reasoningrec.cli import main
 from reasoningrec.data import load_dataset
 from reasoningrec.data.schema import DataError
 from reasoningrec.evaluate import eval_samples, run_eval
-from reasoningrec.scoring import Prediction, Scorer
+from reasoningrec.scoring.protocol import Prediction, Scorer
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {"dataset", "split", "model", "n", "auc", "accuracy", "f1", "logloss", "ece", "seconds"}
@@ -243,13 +243,13 @@ def test_explanations_are_passed_through_and_stored(fashion, like_rate, tmp_path
 
 def test_cli_json_passes_options_to_load_scorer(data_dir, like_rate, tmp_path, monkeypatch,
                                                 capsys):
-    import reasoningrec.scorers
+    import reasoningrec.scoring.registry
     calls = []
 
     def load_scorer(spec, ds, **options):
         calls.append((spec, ds.name, options))
         return like_rate
-    monkeypatch.setattr(reasoningrec.scorers, "load_scorer", load_scorer)
+    monkeypatch.setattr(reasoningrec.scoring.registry, "load_scorer", load_scorer)
     argv = ["eval", "--dataset", "fashion", "--data-dir", str(data_dir), "--split", "test",
             "--limit", "25", "--model", "zero-shot:smollm2", "--no-profile", "--history-k",
             "3", "--report-dir", str(tmp_path), "--json"]
@@ -266,8 +266,8 @@ def test_cli_json_passes_options_to_load_scorer(data_dir, like_rate, tmp_path, m
     assert "different run" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(importlib.util.find_spec("reasoningrec.baselines") is None,
-                    reason="reasoningrec.baselines (popularity) not written yet")
+@pytest.mark.skipif(importlib.util.find_spec("reasoningrec.scoring.baselines") is None,
+                    reason="reasoningrec.scoring.baselines (popularity) not written yet")
 def test_cli_popularity_on_real_data(data_dir, tmp_path):
     run = subprocess.run([sys.executable, "-m", "reasoningrec", "eval", "--dataset", "fashion",
                           "--data-dir", str(data_dir), "--split", "test", "--model",
@@ -325,7 +325,7 @@ def test_report_says_which_sample_and_keeps_paper_runs_apart(fashion, like_rate,
 
 
 def test_ml1m_paper_sample_says_it_is_the_seeded_draw(ml1m, tmp_path):
-    from reasoningrec.scorers import load_scorer
+    from reasoningrec.scoring.registry import load_scorer
     result = run_eval(ml1m, load_scorer("like-share", ml1m), model="like-share", progress=False,
                       reports_root=tmp_path, sample="paper")
     assert result["sample"]["name"] == "seeded" and result["sample"]["requested"] == "paper"
@@ -348,7 +348,7 @@ def test_cli_authors_replay_reproduces_their_auc(data_dir, tmp_path, run, auc):
 
 
 def test_authors_scorer_refuses_samples_outside_their_draw(fashion, tmp_path):
-    from reasoningrec.scorers import load_scorer
+    from reasoningrec.scoring.registry import load_scorer
     scorer = load_scorer(f"authors:{K64}", fashion)
     assert scorer.name == f"authors:llama2-7b-chat/{K64}" and scorer.writes_rationale
     sample = eval_samples(fashion, "test", sample="paper")[0]

@@ -1,4 +1,4 @@
-"""Collaborative evidence (reasoningrec/evidence.py), the `lr` baseline and the post-hoc blend
+"""Collaborative evidence (reasoningrec/scoring/evidence.py), the `lr` baseline and the post-hoc blend
 on the real ML-1M and Fashion data.
 
     nice -n 19 .venv/bin/python -m pytest tests/test_evidence.py -q -s   # -s prints the AUCs
@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reasoningrec.baselines import make
+from reasoningrec.scoring.baselines import make
 from reasoningrec.evaluate.metrics import roc_auc
 from reasoningrec.evaluate.sampling import eval_samples
-from reasoningrec.evidence import NEIGHBOURS, SIMILARITY_DIGITS, EvidenceIndex, evidence_text
+from reasoningrec.scoring.evidence import NEIGHBOURS, SIMILARITY_DIGITS, EvidenceIndex, evidence_text
 from reasoningrec.prompts import fit_history, get_template
 from reasoningrec.prompts.text import wording
 
@@ -130,7 +130,8 @@ def test_prompt_with_evidence_fits_the_students_budget(ml1m, fashion):
     from tiny_model import smollm2_tokenizer
     from training.sft import TokenizerBackend
 
-    from reasoningrec.predict import LLMScorer, PromptOptions
+    from reasoningrec.scoring.llm import LLMScorer
+    from reasoningrec.scoring.options import PromptOptions
     tok = smollm2_tokenizer()
     count = TokenizerBackend(tok).count_tokens
     _, student = get_template("student")
@@ -193,7 +194,7 @@ def test_lr_baseline_on_the_paper_subsample(ml1m, fashion):
 
 
 def test_blend_stacks_on_valid_and_scores_test(ml1m):
-    from reasoningrec.blend import blend_with_baseline, fit_blend
+    from reasoningrec.scoring.blend import blend_with_baseline, fit_blend
     pop = make("popularity").fit(ml1m)
     valid, test = eval_samples(ml1m, "valid"), eval_samples(ml1m, "test")
     by_id = {split: {s.sample_id: p.p_yes for s, p in zip(samples, pop.predict_many(ml1m, samples))}

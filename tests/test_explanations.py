@@ -25,8 +25,8 @@ from reasoningrec.evaluate.explanations import (_read_rows, evaluate_explanation
                                                 find_mentions, judge_one)
 from reasoningrec.evaluate.similarity import compared_text, read_teacher
 from reasoningrec.evaluate.stance import LexicalChecker, load_checker, strip_prediction
-from reasoningrec.explain import TitleIndex, word_seq
-from reasoningrec.scoring import Prediction, Scorer
+from reasoningrec.citations import TitleIndex, word_seq
+from reasoningrec.scoring.protocol import Prediction, Scorer
 
 LIKES = ["The user liked {a} and {b}, both warm family films. {t} is a gentle animated family "
          "story in the same spirit, so the user will enjoy it.",

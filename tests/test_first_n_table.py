@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from reasoningrec.evaluate import run_eval
-from reasoningrec.scorers import load_scorer
+from reasoningrec.scoring.registry import load_scorer
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ import pytest
 from reasoningrec.data import load_dataset
 from reasoningrec.models.hf import HFBackend
 from reasoningrec.models.llamacpp import LlamaCppBackend
-from reasoningrec.predict import LLMScorer
+from reasoningrec.scoring.llm import LLMScorer
 from tiny_model import build_tiny_model
 from training import export
 

@@ -20,7 +20,8 @@ from reasoningrec.data import load_dataset
 from reasoningrec.models.llamacpp import LlamaCppBackend
 from reasoningrec.models.loader import load_backend
 from reasoningrec.models.registry import smollm2_gguf
-from reasoningrec.predict import LLMScorer, PromptOptions
+from reasoningrec.scoring.llm import LLMScorer
+from reasoningrec.scoring.options import PromptOptions
 from reasoningrec.prompts import build
 from training import teach
 

@@ -10,8 +10,9 @@ import pytest
 from tiny_model import tiny_model  # noqa: F401  (session fixture)
 
 from reasoningrec.models.loader import load_backend
-from reasoningrec.predict import LLMScorer, PromptOptions, select_history
-from reasoningrec.scorers import load_scorer
+from reasoningrec.scoring.llm import LLMScorer, select_history
+from reasoningrec.scoring.options import PromptOptions
+from reasoningrec.scoring.registry import load_scorer
 
 
 

@@ -10,8 +10,8 @@ import pytest
 from tiny_model import tiny_model  # noqa: F401  (session fixture)
 
 from reasoningrec.models.loader import load_backend
-from reasoningrec.predict import LLMScorer
-from reasoningrec.rank import candidate_items, candidate_prompts, rank_candidates
+from reasoningrec.scoring.llm import LLMScorer
+from reasoningrec.scoring.rank import candidate_items, candidate_prompts, rank_candidates
 
 
 def test_candidates_are_target_plus_unseen(ml1m):
@@ -58,9 +58,9 @@ def test_hf_batched_ranking_matches_one_at_a_time(ml1m, tiny_model):  # noqa: F8
 def test_evidence_student_ranks_with_evidence_in_its_prompts(ml1m):
     """rank renders through the scorer (issue #16): the hybrid student's candidates carry
     their own collaborative evidence, and each prompt is exactly the one `predict` scores."""
-    from reasoningrec.evidence import EvidenceIndex, evidence_text
+    from reasoningrec.scoring.evidence import EvidenceIndex, evidence_text
     from reasoningrec.prompts.text import wording
-    from reasoningrec.scorers import load_scorer
+    from reasoningrec.scoring.registry import load_scorer
     scorer = load_scorer("student-evidence", ml1m)
     assert scorer.options.evidence
     sample = ml1m.sample("test", "1")

@@ -173,7 +173,7 @@ def test_server_enforces_reading_time_and_rate_limit(app):
 
 def test_a_blind_item_shows_stored_texts_and_runs_no_model(app, monkeypatch):
     _, url, desk = app
-    from reasoningrec.predict import LLMScorer
+    from reasoningrec.scoring.llm import LLMScorer
     runs = []
     for name in ("predict", "predict_many", "stream_explanation"):   # spies: count model calls
         real = getattr(LLMScorer, name)

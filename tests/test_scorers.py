@@ -10,7 +10,7 @@ import json
 import pytest
 
 from reasoningrec.config import ASSETS_DIR
-from reasoningrec.scorers import STUDENTS, default_student, discover_students, student_options
+from reasoningrec.scoring.registry import STUDENTS, default_student, discover_students, student_options
 
 
 def card(folder, **fields):

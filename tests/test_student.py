@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from reasoningrec.predict import PromptOptions
-from reasoningrec.scorers import STUDENT_DIR, load_scorer, student_options, student_spec
+from reasoningrec.scoring.options import PromptOptions
+from reasoningrec.scoring.registry import STUDENT_DIR, load_scorer, student_options, student_spec
 
 
 def test_shipped_files_and_options():

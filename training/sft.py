@@ -7,7 +7,7 @@
 
 Data: the teacher JSONL (training.teach) joined with the dataset's samples on `sample_id`
 (unverified rows dropped when only_verified), K of them stratified 50/50 by label. Each example
-is the student prompt exactly as evaluation renders it (reasoningrec.predict.LLMScorer.render:
+is the student prompt exactly as evaluation renders it (reasoningrec.scoring.llm.LLMScorer.render:
 same template, options and history fitting), ending in "Prediction:", and the completion
 " Yes\\nReasoning: ..." (prediction first) + end of turn. `--reasoning false` trains the
 "w/o reasoning" ablation: the student_direct prompt and the completion " Yes"/" No" alone
@@ -38,7 +38,8 @@ from reasoningrec.data import DataError, load_dataset
 from reasoningrec.data.sampling import stratified_sample
 from reasoningrec.models.base import answer_token_ids, score_from_vector
 from reasoningrec.models.hf import HFBackend, last_token_logprobs
-from reasoningrec.predict import LLMScorer, PromptOptions
+from reasoningrec.scoring.llm import LLMScorer
+from reasoningrec.scoring.options import PromptOptions
 from reasoningrec.prompts import student_completion
 
 from .config import TrainConfig, add_arguments, load_config, to_dict

@@ -36,7 +36,7 @@ def ship(run: Path, export: Path, out: Path, name: str | None = None,
         raise SystemExit(f"{report} says the export failed its checks; not shipping it")
     import dataclasses
 
-    from reasoningrec.predict import PromptOptions
+    from reasoningrec.scoring.options import PromptOptions
     meta = json.loads(meta_path.read_text())
     cfg = meta["config"]
     prompt_keys = [f.name for f in dataclasses.fields(PromptOptions)]  # the recipe's share

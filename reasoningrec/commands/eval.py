@@ -69,7 +69,7 @@ def register(sub) -> None:
 def run(args) -> dict:
     from ..data import load_dataset
     from ..evaluate import run_eval
-    from ..scorers import load_scorer
+    from ..scoring.registry import load_scorer
     if ((args.teacher_jsonl or args.teacher_variant or args.checker != "smollm2")
             and not args.explanations):
         raise ValueError("--checker, --teacher-jsonl and --teacher-variant judge explanations: "

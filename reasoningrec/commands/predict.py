@@ -25,7 +25,7 @@ def add_prompt_args(parser) -> None:
                              "request for reasoning (template student_direct), no rationale")
     parser.add_argument("--evidence", action="store_true",
                         help="add collaborative evidence to the prompt (item like-rate, similar "
-                             "users, MF estimate; training ratings only; reasoningrec/evidence.py)")
+                             "users, MF estimate; training ratings only; reasoningrec/scoring/evidence.py)")
 
 
 def prompt_options(args) -> dict:
@@ -50,7 +50,7 @@ def register(sub) -> None:
 def load_target(args):
     """(dataset, the --user sample of --split, the --model scorer) for predict and rank."""
     from ..data import load_dataset
-    from ..scorers import load_scorer
+    from ..scoring.registry import load_scorer
     ds = load_dataset(args.dataset, args.data_dir, strict=args.strict)
     sample = ds.sample(args.split, args.user)
     return ds, sample, load_scorer(args.model, ds, **prompt_options(args))

@@ -29,8 +29,8 @@ def register(sub) -> None:
 
 
 def run(args) -> dict:
-    from ..predict import LLMScorer
-    from ..rank import candidate_items, rank_candidates
+    from ..scoring.llm import LLMScorer
+    from ..scoring.rank import candidate_items, rank_candidates
     ds, sample, scorer = load_target(args)
     if not isinstance(scorer, LLMScorer):
         raise ValueError(f"rank needs an LLM model spec, not {args.model!r}")

@@ -41,7 +41,7 @@ import sys
 from pathlib import Path
 
 from ..data.schema import DataError
-from ..explain import TitleIndex, word_seq
+from ..citations import TitleIndex, word_seq
 from ..prompts.text import item_line, profile_text
 from .report import EXPLANATIONS
 from .similarity import compared_text, stats, teacher_references, teacher_similarity

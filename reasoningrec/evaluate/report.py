@@ -78,7 +78,7 @@ def _comparable(key: str, value):
         return value or "seeded"
     if key != "prompt" or not isinstance(value, dict):
         return value
-    from ..predict import PromptOptions
+    from ..scoring.options import PromptOptions
     defaults = PromptOptions()
     return {k: v for k, v in value.items() if getattr(defaults, k, object()) != v}
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..data.schema import Dataset, Sample
-from ..scoring import Prediction, Scorer
+from ..scoring.protocol import Prediction, Scorer
 from . import report
 from .metrics import compute_metrics, rounded
 from .plots import plot_calibration, plot_roc

@@ -219,7 +219,7 @@ class LlamaCppBackend(Backend):
                                                 self.answer_ids))
         return scores
 
-    # -- saved prompt states (the app keeps one per user: reasoningrec/live.py) -------------
+    # -- saved prompt states (the app keeps one per user: reasoningrec/scoring/live.py) -------------
     def save_prompt_state(self) -> tuple:
         """The KV cache of the last scored prompt and its tokens (llama.cpp's own context
         state, ~23 KB a token for SmolLM2; Llama.save_state would also copy 512 logit rows).

@@ -58,7 +58,7 @@ def _context(ds: Dataset, sample: Sample, history: Sequence[HistoryEntry] | None
 
 
 def _evidence_line(evidence: str | None) -> str:
-    """The optional collaborative-evidence block (reasoningrec/evidence.py), placed right after
+    """The optional collaborative-evidence block (reasoningrec/scoring/evidence.py), placed right after
     the candidate; nothing at all without it, so those prompts stay the paper's."""
     return f"{evidence.strip()}\n" if evidence and evidence.strip() else ""
 

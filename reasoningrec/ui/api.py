@@ -24,7 +24,7 @@ from collections.abc import Iterator
 
 import gradio as gr
 
-from ..explain import cited_items
+from ..citations import cited_items
 from ..models.base import BackendError
 from ..pool_text import end_text
 from .guard import refusal

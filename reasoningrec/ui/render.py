@@ -165,7 +165,7 @@ def agreement(student_label: int | None, teacher_label: int | None) -> str:
 def evidence_table(ds: Dataset, evidence: dict | None, history_edited: bool) -> str:
     """The collaborative evidence beside the explanation (training ratings only); a share
     from fewer than layout.MIN_RATERS raters says it is too few to mean much."""
-    from ..evidence import evidence_rows
+    from ..scoring.evidence import evidence_rows
     from ..prompts.text import wording
     from .layout import MIN_RATERS
     if not evidence:

@@ -14,7 +14,7 @@ import time
 
 import gradio as gr
 
-from ..explain import cited_spans
+from ..citations import cited_spans
 from ..models.base import BackendError
 from ..pool_text import end_text
 from . import render

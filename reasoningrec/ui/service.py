@@ -21,10 +21,10 @@ from pathlib import Path
 
 from ..config import teacher_spec
 from ..demo_pool import POOL_DIR, DemoPool
-from ..live import LiveExplainer
+from ..scoring.live import LiveExplainer
 from ..models.loader import load_backend
-from ..predict import PromptOptions
-from ..students import StudentInfo, student_for, student_version
+from ..scoring.options import PromptOptions
+from ..scoring.students import StudentInfo, student_for, student_version
 from ..zerogpu import GPUExplainer, serving_backend
 
 log = logging.getLogger(__name__)

@@ -1,10 +1,10 @@
 """What every model in the harness returns, and the interface it implements.
 
-A *scorer* turns a sample into a Prediction. LLM scorers (reasoningrec/predict.py) read P(Yes)
-off a backend; baselines (reasoningrec/baselines/) fit on training interactions first. The
+A *scorer* turns a sample into a Prediction. LLM scorers (reasoningrec/scoring/llm.py) read P(Yes)
+off a backend; baselines (reasoningrec/scoring/baselines/) fit on training interactions first. The
 evaluation harness, the app and the benchmarks only see this interface.
 
-    scorer = load_scorer("popularity", ds)        # reasoningrec/scorers.py
+    scorer = load_scorer("popularity", ds)        # reasoningrec/scoring/registry.py
     pred = scorer.predict(ds, ds.sample("test", "1"))
     pred.p_yes, pred.label
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .data.schema import Dataset, Sample
+from ..data.schema import Dataset, Sample
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Collaborative evidence for a (user, candidate) sample, from training interactions only.
 
-    from reasoningrec.evidence import EvidenceIndex, evidence_text
+    from reasoningrec.scoring.evidence import EvidenceIndex, evidence_text
     from reasoningrec.prompts.text import wording
     index = EvidenceIndex.fit(ds)            # cached per dataset object; fits `mf` once
     ev = index.evidence(sample)              # {"item_raters": 1234, "item_liked_share": 0.78, ...}
@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from .data.schema import Dataset, Sample
+from ..data.schema import Dataset, Sample
 
 NEIGHBOURS = 20
 SIMILARITY_DIGITS = 6  # the factors are float32: cosines agree to ~1e-7 at best

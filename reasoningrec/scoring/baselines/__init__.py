@@ -1,7 +1,7 @@
 """Classic baselines in the same harness as the LLMs:
 `--model popularity | mf | sasrec | lr | like-share`.
 
-    from reasoningrec.baselines import make
+    from reasoningrec.scoring.baselines import make
     scorer = make("mf").fit(ds)                 # fitted once per dataset in this process
     preds = scorer.predict_many(ds, ds.splits["test"])
 

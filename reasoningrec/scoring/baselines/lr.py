@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
-from ..data.schema import Dataset, Sample
+from ...data.schema import Dataset, Sample
 from .base import BaselineScorer
 from .interactions import TrainingData, training_data
 

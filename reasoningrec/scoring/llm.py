@@ -1,6 +1,6 @@
 """LLM prediction and explanation: a prompt template + a backend → P(Yes) and a rationale.
 
-    from reasoningrec.predict import LLMScorer
+    from reasoningrec.scoring.llm import LLMScorer
     scorer = LLMScorer(load_backend("smollm2"), template="student")
     pred = scorer.predict(ds, ds.sample("test", "1"), explain=True)
     pred.p_yes, pred.rationale
@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from .data.schema import Dataset, HistoryEntry, Sample
-from .models.base import Backend
-from .prompts import fit_history, get_template, parse_student_output
-from .scoring import Prediction, Scorer
+from ..data.schema import Dataset, HistoryEntry, Sample
+from ..models.base import Backend
+from ..prompts import fit_history, get_template, parse_student_output
+from .options import PromptOptions
+from .protocol import Prediction, Scorer
 
 REASONING_CUE = "\nReasoning:"
 EVIDENCE_TEMPLATES = ("student", "student_direct", "zero_shot")  # accept `evidence=`
@@ -39,29 +39,11 @@ class _BackendChat:
         return self.backend.apply_chat(messages, add_generation_prompt=add_generation_prompt)
 
 
-@dataclass
-class PromptOptions:
-    """The paper's ablations and history choices, shared by eval, teach and the app."""
-
-    with_profile: bool = True
-    with_description: bool = True
-    history_k: int | None = None      # None: the whole history (then fitted to the budget)
-    history_mode: str = "recent"      # recent | relevant (MiniLM retrieval)
-    reasoning: bool = True            # False: student_direct, a bare Yes/No (the paper's ablation)
-    evidence: bool = False            # True: + collaborative evidence (evidence.py; ours)
-
-    def __post_init__(self):
-        if self.history_mode not in ("recent", "relevant"):
-            raise ValueError(f"history mode must be 'recent' or 'relevant', got {self.history_mode!r}")
-        if self.history_k is not None and self.history_k < 1:
-            raise ValueError(f"history k must be >= 1, got {self.history_k}")
-
-
 def select_history(ds: Dataset, sample: Sample, opts: PromptOptions) -> tuple[HistoryEntry, ...]:
     """The history entries a prompt shows, oldest first (retrieval.select_history)."""
     if opts.history_k is None:
         return tuple(sample.history)
-    from .retrieval import ItemIndex, select_history as pick
+    from ..retrieval import ItemIndex, select_history as pick
     index = None
     if opts.history_mode == "relevant":
         if ds.name not in _INDEXES:  # the whole catalogue once per dataset (cached on disk)
@@ -119,7 +101,7 @@ class LLMScorer(Scorer):
         if not self.options.evidence:
             return {}
         from .evidence import EvidenceIndex, evidence_text
-        from .prompts.text import wording
+        from ..prompts.text import wording
         ev = self.evidence_source(ds, sample) if self.evidence_source else \
             EvidenceIndex.fit(ds).evidence(sample)
         return {"evidence": evidence_text(ev, wording(ds))} if ev else {}

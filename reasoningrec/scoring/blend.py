@@ -1,7 +1,7 @@
 """Post-hoc blend: logistic stacking of a model's P(Yes) with a classic baseline's, fitted on
 the validation split and applied to the test split.
 
-    from reasoningrec.blend import blend_with_baseline, fit_blend, report_p_yes
+    from reasoningrec.scoring.blend import blend_with_baseline, fit_blend, report_p_yes
     valid = report_p_yes(ds, "valid", "reports/ml1m-valid-student-n1500")   # {sample_id: p}
     test = report_p_yes(ds, "test", "reports/ml1m-test-student-n1500")
     out = blend_with_baseline(ds, valid, test, baseline="mf")
@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from .data.schema import Dataset
-from .evaluate.metrics import roc_auc
+from ..data.schema import Dataset
+from ..evaluate.metrics import roc_auc
 
 EPS = 1e-6
 
@@ -67,7 +67,7 @@ def fit_blend(columns: dict[str, np.ndarray], labels, C: float = 1.0) -> Blend:
 
 def report_p_yes(ds: Dataset, split: str, folder: str | Path) -> dict[str, float]:
     """{sample_id: p_yes} from an eval report folder (evaluate/report.py) of `split`."""
-    from .evaluate.report import read_predictions
+    from ..evaluate.report import read_predictions
     by_id = {s.sample_id: s for s in ds.splits[split]}
     rows = read_predictions(Path(folder), by_id)
     if not rows:

@@ -1,12 +1,12 @@
 """Which student the app serves and the demo pool stores, per dataset, and how the page names it.
 
-    from reasoningrec.students import resolve_student, student_for
+    from reasoningrec.scoring.students import resolve_student, student_for
     info = student_for("fashion")          # the dataset's default (scorers.default_student)
     info = resolve_student("student-evidence")
     info.spec, info.title, info.teacher, info.note, info.options
     student_version(info, max_tokens=160)  # "student 72feb8737fa1; max_tokens=160"
 
-A shipped student (a short name of reasoningrec.scorers.STUDENTS) is served with the prompt
+A shipped student (a short name of reasoningrec.scoring.registry.STUDENTS) is served with the prompt
 options it learnt on; one whose adapter is missing falls back to the base SmolLM2 and the
 note says so. Any other spec is served as given, with default prompt options.
 """
@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .scorers import STUDENTS, default_student, student_options, student_spec
+from .registry import STUDENTS, default_student, student_options, student_spec
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def _card(name: str) -> dict:
 def _base_spec(spec: str, backend: str) -> str:
     """The base SmolLM2 for transformers is its GGUF dequantised (the one the students learnt on)."""
     if backend == "transformers" and spec == "smollm2":
-        from .models.registry import smollm2_gguf
+        from ..models.registry import smollm2_gguf
         return f"hf:{smollm2_gguf()}"
     return spec
 
@@ -74,7 +74,7 @@ def model_version(spec: str, max_tokens: int, settings: str = "") -> str:
     """A short fingerprint of the model files a spec names (size + first MiB of each) and of
     the prompt settings, plus the generation length: a new adapter or setting gives a new
     version and new explanations."""
-    from .models.registry import SHORT_NAMES
+    from ..models.registry import SHORT_NAMES
     resolved = SHORT_NAMES[spec]() if spec in SHORT_NAMES else spec
     digest = hashlib.sha256(f"{resolved.split(':', 1)[0]}|{settings}".encode())
     for part in resolved.split(":", 1)[-1].split("+"):
@@ -90,5 +90,5 @@ def model_version(spec: str, max_tokens: int, settings: str = "") -> str:
 
 def student_version(info: StudentInfo, max_tokens: int) -> str:
     """The name and fingerprint the pool stores with our student's texts, as served."""
-    from .predict import PromptOptions
+    from .options import PromptOptions
     return f"{info.name} {model_version(info.spec, max_tokens, repr(PromptOptions(**info.options)))}"

@@ -1,6 +1,6 @@
 """`--model` names → scorers. The one place that knows every kind of model.
 
-    popularity | mf | sasrec | lr         classic baselines (reasoningrec/baselines/)
+    popularity | mf | sasrec | lr         classic baselines (reasoningrec/scoring/baselines/)
     like-share                            share of liked items in the history the prompt shows
     zero-shot:<llm spec>                  P(Yes) with the zero-shot prompt
     tallrec:<llm spec>                    P(Yes) with TALLRec's prompt
@@ -18,9 +18,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .config import ASSETS_DIR
-from .data.schema import Dataset
-from .scoring import Scorer
+from ..config import ASSETS_DIR
+from ..data.schema import Dataset
+from .protocol import Scorer
 
 BASELINES = ("popularity", "mf", "sasrec", "lr", "like-share")
 STUDENT_DIR = ASSETS_DIR / "student"
@@ -95,7 +95,7 @@ def student_spec(name: str = "student", backend: str = "llamacpp") -> str:
     """SmolLM2 + a shipped LoRA adapter, when the training issue has shipped one: the GGUF
     adapter for llama.cpp, or (backend="transformers", the ZeroGPU path) the PEFT adapter on
     the same base GGUF dequantised by transformers."""
-    from .models.registry import smollm2_gguf
+    from ..models.registry import smollm2_gguf
     if backend == "transformers":
         peft = _student_dir(name) / "peft"
         if not (peft / "adapter_config.json").is_file():
@@ -123,10 +123,11 @@ def load_scorer(spec: str, ds: Dataset, **options) -> Scorer:
         from . import baselines
         return baselines.make(spec).fit(ds)
     if spec.startswith("authors:"):
-        from .authors_scorer import AuthorsScorer
+        from .authors import AuthorsScorer
         return AuthorsScorer(ds, spec[len("authors:"):].strip())
-    from .models.loader import load_backend
-    from .predict import LLMScorer, PromptOptions
+    from ..models.loader import load_backend
+    from .llm import LLMScorer
+    from .options import PromptOptions
     template = "student"
     for prefix, name in (("zero-shot:", "zero_shot"), ("tallrec:", "tallrec")):
         if spec.startswith(prefix):

@@ -1,6 +1,6 @@
 """Rank many candidate items for one user, reading the shared user prefix only once.
 
-    from reasoningrec.rank import candidate_items, rank_candidates
+    from reasoningrec.scoring.rank import candidate_items, rank_candidates
     ids = candidate_items(ds, sample, n=100, seed=42)        # the target + 99 unseen items
     ranked, stats = rank_candidates(scorer, ds, sample, ids) # [(item_id, p_yes), ...] best first
 
@@ -18,8 +18,8 @@ import random
 import time
 from dataclasses import replace
 
-from .data.schema import Dataset, Sample
-from .predict import LLMScorer
+from ..data.schema import Dataset, Sample
+from .llm import LLMScorer
 
 TAIL_ROOM = 96  # tokens kept free for the longest candidate's tail beyond the target's
 

@@ -12,8 +12,8 @@ from collections import Counter
 
 import numpy as np
 
-from ..data.schema import Dataset, Sample
-from ..scoring import Prediction, Scorer
+from ...data.schema import Dataset, Sample
+from ..protocol import Prediction, Scorer
 
 _FITTED: dict[tuple, tuple[Dataset, object]] = {}
 _MAX_FITTED = 16

@@ -1,6 +1,6 @@
 """Interactive prediction + explanation for the app: fast repeat runs through saved prompt states.
 
-    from reasoningrec.live import LiveExplainer
+    from reasoningrec.scoring.live import LiveExplainer
     explainer = LiveExplainer(load_backend("smollm2"))
     explainer.warm(ds, sample)                       # when a user is picked: evaluates the prompt
     explainer.rank(ds, sample, ["1", "48"])          # [(item_id, p_yes), ...] best first, stats
@@ -28,10 +28,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 
-from .data.schema import Dataset, Sample
-from .models.base import Backend
-from .models.llamacpp import common_prefix_length
-from .predict import LLMScorer, PromptOptions
+from ..data.schema import Dataset, Sample
+from ..models.base import Backend
+from ..models.llamacpp import common_prefix_length
+from .llm import LLMScorer
+from .options import PromptOptions
 
 _END = object()
 
@@ -129,7 +130,7 @@ class LiveExplainer:
         return pred
 
     def rank(self, ds: Dataset, sample: Sample, candidates: list[str]):
-        """((item_id, p_yes) best first, stats) for the sample's user (reasoningrec.rank): the
+        """((item_id, p_yes) best first, stats) for the sample's user (reasoningrec.scoring.rank): the
         shared prompt prefix is read once, whatever state was kept."""
         from .rank import rank_candidates
         return rank_candidates(self.scorer(), ds, sample, candidates)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data.schema import Dataset, Sample
+from ...data.schema import Dataset, Sample
 from .base import BaselineScorer
 
 

@@ -33,8 +33,8 @@ import torch
 from sklearn.metrics import roc_auc_score
 from torch import nn
 
-from ..config import cpu_threads
-from ..data.schema import Dataset, HistoryEntry, Sample
+from ...config import cpu_threads
+from ...data.schema import Dataset, HistoryEntry, Sample
 from .base import BaselineScorer
 from .interactions import held_out_pairs
 

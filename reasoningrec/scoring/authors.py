@@ -14,9 +14,9 @@ before anything is scored (use --sample paper).
 """
 from __future__ import annotations
 
-from .data.outputs import authors_explanation
-from .data.schema import Dataset, Sample
-from .scoring import Prediction, Scorer
+from ..data.outputs import authors_explanation
+from ..data.schema import Dataset, Sample
+from .protocol import Prediction, Scorer
 
 PREFIX = "authors:"
 

@@ -1,6 +1,6 @@
 """Which history items an explanation cites, found by matching their titles in its text.
 
-    from reasoningrec.explain import cited_items, cited_spans
+    from reasoningrec.citations import cited_items, cited_spans
     cited_items("Like Toy Story, it is ...", [ds.item("1"), ds.item("48")])   # ["1"]
     cited_spans(text, items)      # [(start, end, item_id)], non-overlapping, for highlighting
     TitleIndex(ds.items.values()).spans(text)   # the whole catalogue: [(start, end, [ids])]

@@ -25,8 +25,8 @@ from implicit.als import AlternatingLeastSquares
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from ..config import cpu_threads
-from ..data.schema import Dataset, Sample
+from ...config import cpu_threads
+from ...data.schema import Dataset, Sample
 from .base import BaselineScorer
 from .interactions import TrainingData, training_data
 

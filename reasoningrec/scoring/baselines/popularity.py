@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.schema import Dataset, Sample
+from ...data.schema import Dataset, Sample
 from .base import BaselineScorer
 from .interactions import training_data
 

@@ -1,6 +1,6 @@
 """Training data for the classic baselines, with every user's valid/test targets held out.
 
-    from reasoningrec.baselines.interactions import training_data
+    from reasoningrec.scoring.baselines.interactions import training_data
     data = training_data(ds)          # cached per dataset object
     data.users, data.items, data.user, data.item, data.liked   # COO arrays
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.schema import Dataset
+from ...data.schema import Dataset
 
 # liked iff rating >= threshold: the paper's ML-1M files use >= 3, its Amazon files and
 # TALLRec's ML-100K protocol > 3 (= >= 4 on integer stars).
