@@ -41,7 +41,7 @@ class PromptOptions:
         flag_help="leave item descriptions out of the prompt (the paper's 'w/o description' "
                   "ablation)")
     history_k: int | None = option(
-        None, "show at most K history items (default: all, oldest dropped to fit the token "
+        None, "show at most K history items (none: all, oldest dropped to fit the token "
               "budget)", flag="--history-k", minimum=1, metavar="K")
     history_mode: str = option(
         "recent", "which K items: the most recent, or the most relevant to the candidate by "
