@@ -20,10 +20,9 @@ import os
 import platform
 from pathlib import Path
 
-from reasoningrec.commands.predict import add_prompt_args, prompt_options
 from reasoningrec.data import load_dataset
 from reasoningrec.evaluate import run_eval
-from reasoningrec.scoring.options import PromptOptions
+from reasoningrec.scoring.options import PromptOptions, add_prompt_args, prompt_options
 from reasoningrec.scoring.registry import BASELINES, load_scorer
 
 RESULTS = Path(__file__).resolve().parent / "results" / "eval_table.md"
@@ -42,7 +41,7 @@ def main() -> None:
     ap.add_argument("--reports-root", default="reports", help="where the eval reports go")
     add_prompt_args(ap)  # prompt options for the LLM rows (the student keeps its own)
     args = ap.parse_args()
-    options = prompt_options(args)
+    options = dataclasses.asdict(prompt_options(args))
     defaults = dataclasses.asdict(PromptOptions())
     tag = "-".join(f"{k}{v}" for k, v in sorted(options.items())
                    if k in defaults and v != defaults[k]) or "default"

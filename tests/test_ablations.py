@@ -12,12 +12,11 @@ import numpy as np
 import pytest
 from tiny_model import tiny_model  # noqa: F401  (session fixture)
 
-from reasoningrec.commands.predict import add_prompt_args, prompt_options
 from reasoningrec.data.schema import Dataset
 from reasoningrec.evaluate.report import default_report_dir, prepare
 from reasoningrec.models.loader import load_backend
 from reasoningrec.scoring.llm import LLMScorer
-from reasoningrec.scoring.options import PromptOptions
+from reasoningrec.scoring.options import PromptOptions, add_prompt_args, prompt_options
 from training import sft, teach
 from training.config import load_config
 
@@ -27,7 +26,7 @@ REASONING_ASK = "then explain with reasoning"
 def options(*flags) -> PromptOptions:
     parser = argparse.ArgumentParser()
     add_prompt_args(parser)
-    return PromptOptions(**prompt_options(parser.parse_args(list(flags))))
+    return prompt_options(parser.parse_args(list(flags)))
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +114,7 @@ def test_teach_history_flags_choose_the_shown_items(tiny_model, ml1m):  # noqa: 
     text = job.messages[-1]["content"]
     titles = [ml1m.item(e.item_id).title for e in sample.history]
     assert all(t in text for t in titles[-3:]) and titles[0] not in text
-    assert args.history == "recent"
+    assert args.history_mode == "recent"
 
 
 def test_student_without_reasoning_trains_on_yes_no_only(tiny_model, data_dir,  # noqa: F811

@@ -1,7 +1,7 @@
 """Bad CLI values end in one line on stderr and a non-zero exit, never a silent default or a
 traceback (issue #14 point 11): training.teach --limit -5 / 0, a damaged --out file, a missing
-teacher model, two runs on one --out, --history-k -3 for a baseline, ratings restore from a
-file that is not a shard.
+teacher model, two runs on one --out, --history-k -3 for a baseline, a bad prompt option on
+rank / teach / sft (flag or recipe), ratings restore from a file that is not a shard.
 
     .venv/bin/python -m pytest tests/test_cli_errors.py -q
 """
@@ -71,6 +71,23 @@ def test_history_k_must_be_positive_for_every_model():
     r = run("-m", "reasoningrec", "eval", "--dataset", "fashion", "--model", "popularity",
             "--history-k", "-3", "--limit", "5")
     one_line_error(r, "--history-k", "at least 1")
+
+
+def test_bad_prompt_options_are_one_line_on_every_command(tmp_path):
+    """The prompt options' one check (reasoningrec/scoring/options.py) behind every flag and
+    recipe key: rank, training.teach and training.sft (recipe and override) name the field."""
+    r = run("-m", "reasoningrec", "rank", "--dataset", "fashion", "--user", "1",
+            "--history", "oldest")
+    one_line_error(r, "--history", "must be recent or relevant, got 'oldest'")
+    r = run("-m", "training.teach", "--teacher", "smollm2", "--out", str(tmp_path / "t.jsonl"),
+            "--history-k", "x")
+    one_line_error(r, "--history-k", "expected int, got 'x'")
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text("history_k: 0\n")
+    r = run("-m", "training.sft", "--config", str(recipe))
+    one_line_error(r, "bad.yaml: history_k: must be at least 1, got 0")
+    r = run("-m", "training.sft", "--with_profile", "maybe")
+    one_line_error(r, "--with_profile: expected true/false, got 'maybe'")
 
 
 @pytest.mark.parametrize("source", ["/etc/passwd", "/etc"])

@@ -61,9 +61,9 @@ def test_small_context_drops_oldest_history(ml1m, tiny):
 def test_history_options(ml1m):
     sample = ml1m.sample("test", "1")
     assert select_history(ml1m, sample, PromptOptions(history_k=5)) == sample.history[-5:]
-    with pytest.raises(ValueError, match="history mode"):
+    with pytest.raises(ValueError, match="history_mode: must be recent or relevant"):
         PromptOptions(history_mode="oldest")
-    with pytest.raises(ValueError, match=">= 1"):
+    with pytest.raises(ValueError, match="history_k: must be at least 1"):
         PromptOptions(history_k=0)
 
 

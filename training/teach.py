@@ -39,11 +39,12 @@ from reasoningrec.commands import positive_int
 from reasoningrec.data import DataError, load_dataset
 from reasoningrec.data.sampling import stratified_sample
 from reasoningrec.scoring.llm import select_history
-from reasoningrec.scoring.options import PromptOptions
+from reasoningrec.scoring.options import add_prompt_args, prompt_options
 from reasoningrec.prompts import PROFILE_HISTORY, build, fit_history, get_template
 from reasoningrec.prompts import item_description_v1
 
 KEY_FIELD = {"rationale": "sample_id", "profile": "user_id", "description": "item_id"}
+TEACH_SKIPS = ("reasoning",)   # prompt options with no teach flag (see build_parser)
 TEMPLATE = {"rationale": "teacher_cot", "profile": "user_profile",
             "description": "item_description"}
 
@@ -143,12 +144,12 @@ def make_jobs(task: str, ds, samples, backend, args) -> list[Job]:
                           **options)
         return name, fit.prompt, fit.text, fit.tokens
 
+    opts = prompt_options(args)
     for sample in samples:
-        options = {"with_profile": args.with_profile, "with_description": args.with_description}
+        options = {"with_profile": opts.with_profile, "with_description": opts.with_description}
         if task == "rationale":
-            shown = select_history(ds, sample, PromptOptions(
-                history_k=args.history_k, history_mode=args.history)) if args.history_k else None
-            if getattr(args, "evidence", False):  # training ratings only (reasoningrec/scoring/evidence.py)
+            shown = select_history(ds, sample, opts) if opts.history_k else None
+            if opts.evidence:  # training ratings only (reasoningrec/scoring/evidence.py)
                 from reasoningrec.scoring.evidence import EvidenceIndex, evidence_text
                 from reasoningrec.prompts.text import wording
                 options["evidence"] = evidence_text(EvidenceIndex.fit(ds).evidence(sample),
@@ -283,21 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed for sampling and generation")
     p.add_argument("--limit", type=positive_int, default=None,
                    help="only the first N samples (at least 1)")
-    p.add_argument("--no-profile", dest="with_profile", action="store_false",
-                   help="leave the user profile out of the prompt (ablation)")
-    p.add_argument("--no-description", dest="with_description", action="store_false",
-                   help="leave item descriptions out of the prompt (ablation)")
     p.add_argument("--template", default="teacher_cot", choices=["teacher_cot", "teacher_brief"],
                    help="rationale prompt: the paper's teacher_cot, or teacher_brief (short, "
                         "for small offline teachers such as SmolLM2-135M)")
-    p.add_argument("--history-k", type=positive_int, default=None,
-                   help="show only K history items (default: all that fit)")
-    p.add_argument("--history", choices=["recent", "relevant"], default="recent",
-                   help="which K items: the most recent, or the most relevant to the target by "
-                        "MiniLM similarity (as reasoningrec eval --history)")
-    p.add_argument("--evidence", action="store_true",
-                   help="show collaborative evidence (item like-rate, similar users, MF "
-                        "estimate; training ratings only) that the rationale may cite")
+    # the prompt options, as on reasoningrec eval (reasoningrec/scoring/options.py); not
+    # --no-reasoning: the teacher always reasons (a w/o-reasoning student needs no rationales)
+    add_prompt_args(p, skip=TEACH_SKIPS)
     p.add_argument("--repeat-penalty", type=float, default=1.0,
                    help="llama.cpp repeat penalty for local teachers (1.0 = off)")
     p.add_argument("--max-tokens", type=positive_int, default=320, help="most tokens the teacher writes")

@@ -17,9 +17,11 @@ checker stance, consistency, cited titles and their grounding, length, teacher c
 """
 from __future__ import annotations
 
+import dataclasses
+
+from ..scoring.options import add_prompt_args, prompt_options
 from . import positive_int
 from .data import add_dataset_args
-from .predict import add_prompt_args, prompt_options
 
 
 def register(sub) -> None:
@@ -82,7 +84,7 @@ def run(args) -> dict:
     ds = load_dataset(args.dataset, args.data_dir, strict=args.strict)
     from ..evaluate.similarity import check_variant
     check_variant(ds, args.teacher_variant)
-    options = prompt_options(args)
+    options = dataclasses.asdict(prompt_options(args))
     scorer = load_scorer(args.model, ds, **options)
     try:
         return run_eval(ds, scorer, split=args.split, model=args.model, limit=args.limit,

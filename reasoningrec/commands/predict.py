@@ -5,33 +5,10 @@
 """
 from __future__ import annotations
 
-from . import positive_int
+import dataclasses
+
+from ..scoring.options import add_prompt_args, prompt_options
 from .data import add_dataset_args
-
-
-def add_prompt_args(parser) -> None:
-    """The paper's ablations as flags (shared by predict, eval and rank)."""
-    parser.add_argument("--no-profile", action="store_true",
-                        help="leave the user profile out of the prompt")
-    parser.add_argument("--no-description", action="store_true",
-                        help="leave item descriptions out of the prompt")
-    parser.add_argument("--history-k", type=positive_int, default=None,
-                        help="show at most K history items (default: all that fit)")
-    parser.add_argument("--history", choices=["recent", "relevant"], default="recent",
-                        help="which K items: the most recent, or the most relevant to the "
-                             "candidate by MiniLM similarity")
-    parser.add_argument("--no-reasoning", action="store_true",
-                        help="direct Yes/No (TALLRec-style): the student prompt without the "
-                             "request for reasoning (template student_direct), no rationale")
-    parser.add_argument("--evidence", action="store_true",
-                        help="add collaborative evidence to the prompt (item like-rate, similar "
-                             "users, MF estimate; training ratings only; reasoningrec/scoring/evidence.py)")
-
-
-def prompt_options(args) -> dict:
-    return {"with_profile": not args.no_profile, "with_description": not args.no_description,
-            "history_k": args.history_k, "history_mode": args.history,
-            "reasoning": not args.no_reasoning, "evidence": args.evidence}
 
 
 def register(sub) -> None:
@@ -53,7 +30,7 @@ def load_target(args):
     from ..scoring.registry import load_scorer
     ds = load_dataset(args.dataset, args.data_dir, strict=args.strict)
     sample = ds.sample(args.split, args.user)
-    return ds, sample, load_scorer(args.model, ds, **prompt_options(args))
+    return ds, sample, load_scorer(args.model, ds, **dataclasses.asdict(prompt_options(args)))
 
 
 def run(args) -> dict:

@@ -5,9 +5,10 @@
 """
 from __future__ import annotations
 
+from ..scoring.options import add_prompt_args
 from . import positive_int
 from .data import add_dataset_args
-from .predict import add_prompt_args, load_target
+from .predict import load_target
 
 
 def register(sub) -> None:
