@@ -3,7 +3,7 @@ the visitor ranks, sees progress while the student ranks, gets ten items best fi
 held-out test item marked), picks one, and its explanation streams into the Explain view with
 the P(Yes) it was ranked by. A screenshot goes to reports/screens/ (or $REASONINGREC_SCREENS).
 
-    nice -n 19 .venv/bin/python -m pytest tests/test_app_top10_browser.py -q   # needs /usr/bin/chromium
+    nice -n 19 .venv/bin/python -m pytest tests/test_app_top10_browser.py -q   # needs chromium
 """
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ WATCH = """() => {
     if (m) window.rr.progress.add(m[0].replace(/\\s/g, ''));
     const box = document.querySelector('#rr-explanation .rr-explanation');
     if (box && box.innerText.includes('▍')) window.rr.streamed.add(box.innerText);
-  }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+  }).observe(document.body,
+             {subtree: true, childList: true, characterData: true, attributes: true});
 }"""
 
 

@@ -24,7 +24,7 @@ from .layout import LEGEND
 from .run import RunEvents
 from .service import AppService
 from .state import InputError, build_request, original_profile
-from .top10 import HIDDEN_LIST, Top10Events
+from .top10 import HIDDEN_LIST, Top10Events, top10_block
 from .views import ExplainViews, label
 
 MODEL_QUEUE = {"concurrency_id": "model", "concurrency_limit": 1}
@@ -128,14 +128,7 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
                                             "search)", elem_id="rr-candidate", **any_value)
                     run_btn = gr.Button("Run", variant="primary", elem_id="rr-run")
                     status = gr.HTML(elem_id="rr-status")
-                with gr.Column(elem_id="rr-top10"):
-                    gr.Markdown("**Top 10 for this user**: which items would our student "
-                                "recommend? It ranks this user's pool candidates and other "
-                                "pool users' items, then explains the one you pick.")
-                    top_btn = gr.Button("Rank top 10 for this user", size="sm",
-                                        elem_id="rr-top10-run")
-                    top_status = gr.HTML(elem_id="rr-top10-status")
-                    top_list = gr.Radio([], label="Top 10", visible=False, elem_id="rr-top10-list")
+                top_btn, top_status, top_list = top10_block()
                 with gr.Column(elem_id="rr-editor"):
                     gr.Markdown("**History** (highlighted: cited by the explanation)")
                     history_box = gr.HTML(label="History", elem_id="rr-history")

@@ -2,6 +2,7 @@
 the page (the pool user, or their edited profile and history) and lists the best ten; picking
 one makes it the candidate and Run streams its explanation (run.py, the same path as Run).
 
+    btn, top_status, top_list = top10_block()               # inside the tab's layout
     top = Top10Events(service, views)
     btn.click(top.rank, page, [top_status, top_list], **MODEL_QUEUE)    # progress while ranking
     top_list.input(top.pick, [top_list], [candidate], queue=False).then(... Run's chain ...)
@@ -31,6 +32,18 @@ def choice_label(n: int, row, ds) -> str:
     return line
 
 
+def top10_block():
+    """The section (inside the Explain tab's left column): (button, status, list)."""
+    with gr.Column(elem_id="rr-top10"):
+        gr.Markdown("**Top 10 for this user**: which items would our student recommend? It "
+                    "ranks this user's pool candidates and other pool users' items, then "
+                    "explains the one you pick.")
+        button = gr.Button("Rank top 10 for this user", size="sm", elem_id="rr-top10-run")
+        status = gr.HTML(elem_id="rr-top10-status")
+        listing = gr.Radio([], label="Top 10", visible=False, elem_id="rr-top10-list")
+    return button, status, listing
+
+
 class Top10Events:
     def __init__(self, service, views):
         self.service, self.views = service, views
@@ -56,7 +69,8 @@ class Top10Events:
         except (BackendError, ValueError, KeyError) as exc:
             return (render.message(f"The model could not rank: {exc}", "error"),
                     gr.update(**HIDDEN_LIST))
-        whose = "your edited profile and history" if req.edited else "the user's profile and history"
+        whose = ("your edited profile and history" if req.edited
+                 else "the user's profile and history")
         note = (f"{student.title} ranked {top.candidates} candidates in {top.seconds:.1f} s: "
                 f"this user's {top.own} pool candidates (★ marks their held-out test item) and "
                 f"{top.candidates - top.own} other pool users' candidates, with {whose}. "
@@ -64,7 +78,7 @@ class Top10Events:
         choices = [(choice_label(n, r, req.ds), r.item_id) for n, r in enumerate(top.rows, 1)]
         return (render.message(note, "ok"),
                 gr.update(choices=choices, value=None, visible=True,
-                          label=f"Top {len(choices)} of {top.candidates} · pick one to explain it"))
+                          label=f"Top {len(choices)} of {top.candidates}: pick one to explain it"))
 
     @staticmethod
     def pick(item_id):
