@@ -316,4 +316,5 @@ def test_every_route_that_can_run_a_model_is_in_the_bounded_queue(app):
     assert {"run", "warm", "predict", "explain", "rank"} <= model
     ranks = [fn for fn in blocks.fns.values() if fn.name == "rank"]   # /rank and "Rank top 10"
     assert len(ranks) == 2 and all(fn.concurrency_id == "model" for fn in ranks)
+    assert {fn.api_name for fn in ranks} == {"rank", "top10"}    # /rank stays the API's
     assert all(fn.concurrency_limit == 1 for fn in blocks.fns.values() if fn.concurrency_id == "model")

@@ -6,8 +6,9 @@
     demo.queue(default_concurrency_limit=1, max_size=16).launch()
 
 Tabs: explain.py (the product; its "Top 10 for this user" section is top10.py), rate.py
-(blind ratings) and results.py (their statistics); api.py adds the named endpoints /predict, /explain, /rate_item and /vote; guard.py caps request
-bodies, turns uploads off and answers refusals with 4xx (GuardedBlocks.launch installs it).
+(blind ratings) and results.py (their statistics); api.py adds the named endpoints /predict,
+/explain, /rank, /rate_item and /vote; guard.py caps request bodies, turns uploads off and
+answers refusals with 4xx (GuardedBlocks.launch installs it).
 The ratings store and its Hub sync open from the environment (reasoningrec/ratings/config.py,
 hubsync.py) unless a RatingDesk is passed; on a Space without sync a banner says the ratings
 are local.

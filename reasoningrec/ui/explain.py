@@ -50,7 +50,8 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
                 gr.update(choices=views.catalogue(dataset), value=None),
                 gr.update(choices=views.candidate_choices(dataset, user_id), value=pu.sample.target),
                 "", "", views.teacher(req), render.agreement(None, None), None, "",
-                views.authors(req), views.student_header(dataset), "", gr.update(**HIDDEN_LIST))
+                views.authors(req), views.student_header(dataset),
+                "", gr.update(**HIDDEN_LIST))   # the Top 10 of another user is gone
 
     def edit_history(draft, action, index=None, item_id=None, liked=True):
         history = [list(h) for h in draft["history"]]
@@ -191,8 +192,9 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
             show_progress="full", show_progress_on=[status], **MODEL_QUEUE, **hidden)
 
     ran = then_run(run_btn.click)
+    # api_name: the public /rank stays api.py's
     top_btn.click(tops.rank, page, [top_status, top_list], show_progress="full",
-                  show_progress_on=[top_status], **MODEL_QUEUE, **hidden)
+                  show_progress_on=[top_status], api_name="top10", **MODEL_QUEUE, **hidden)
     # a pick of the ten becomes the candidate (its stored texts and evidence follow), then Run
     picked = top_list.input(tops.pick, [top_list], [candidate], queue=False, **hidden).then(
         candidate_changed, page, [teacher_box, authors_box, agree_box], queue=False, **hidden) \
