@@ -83,5 +83,9 @@ class GPUExplainer:
     def stream(self, ds, sample, profile=None, max_tokens=None):
         return _stream(self.key, ds, sample, profile, max_tokens)
 
-    def rank(self, ds, sample, candidates):
-        return _rank(self.key, ds, sample, candidates)
+    def rank(self, ds, sample, candidates, progress=None):
+        """One GPU call for all candidates (batched there): progress is told once, at the end."""
+        out = _rank(self.key, ds, sample, candidates)
+        if progress is not None:
+            progress(len(candidates), len(candidates))
+        return out

@@ -54,9 +54,10 @@ def app(tmp_path_factory):
 
 # the handlers that may run outside the queue, with how many events use each: page load and
 # user/dataset pickers (load_user, switch_dataset and the first load's lambda), history edits
-# (3 lambdas), evidence from stored figures, stored teacher texts, the Rate tab and ratings API
-NO_MODEL_HANDLERS = {"clicked": 1, "load_user": 2, "<lambda>": 5, "evidence_view": 8,
-                     "candidate_changed": 1, "init": 1, "start": 1, "tick": 1, "handler": 4,
+# (3 lambdas), evidence from stored figures, stored teacher texts, a pick of the top 10 (the
+# candidate set before Run's own steps), the Rate tab and ratings API
+NO_MODEL_HANDLERS = {"clicked": 2, "load_user": 2, "<lambda>": 5, "evidence_view": 9,
+                     "candidate_changed": 2, "pick": 1, "init": 1, "start": 1, "tick": 1, "handler": 4,
                      "rate_item": 1, "vote": 1}
 RUNNING = {}
 
@@ -312,5 +313,8 @@ def test_every_route_that_can_run_a_model_is_in_the_bounded_queue(app):
     assert unqueued == NO_MODEL_HANDLERS, unqueued
     assert blocks._queue.max_size == QUEUE_SIZE
     model = {fn.name for fn in blocks.fns.values() if fn.concurrency_id == "model"}
-    assert {"run", "warm", "predict", "explain"} <= model
+    assert {"run", "warm", "predict", "explain", "rank"} <= model
+    ranks = [fn for fn in blocks.fns.values() if fn.name == "rank"]   # /rank and "Rank top 10"
+    assert len(ranks) == 2 and all(fn.concurrency_id == "model" for fn in ranks)
+    assert {fn.api_name for fn in ranks} == {"rank", "top10"}    # /rank stays the API's
     assert all(fn.concurrency_limit == 1 for fn in blocks.fns.values() if fn.concurrency_id == "model")

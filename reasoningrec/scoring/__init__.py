@@ -7,6 +7,7 @@
     students.py   which student the app serves per dataset, and how the page names it
     live.py       the app's streaming adapter (a worker thread over a backend session)
     rank.py       many candidates for one user over one shared prefix
+    pool_rank.py  the app's "top 10 for this user": which pool candidates, ranked by rank.py
     evidence.py   collaborative evidence from training ratings only
     blend.py      post-hoc logistic blend with a baseline
     authors.py    the paper's own student, replayed from its released outputs

@@ -129,11 +129,11 @@ class LiveExplainer:
             self._keep(tokens)
         return pred
 
-    def rank(self, ds: Dataset, sample: Sample, candidates: list[str]):
+    def rank(self, ds: Dataset, sample: Sample, candidates: list[str], progress=None):
         """((item_id, p_yes) best first, stats) for the sample's user (reasoningrec.scoring.rank): the
-        shared prompt prefix is read once, whatever state was kept."""
+        shared prompt prefix is read once, whatever state was kept; progress(done, total)."""
         from .rank import rank_candidates
-        return rank_candidates(self.scorer(), ds, sample, candidates)
+        return rank_candidates(self.scorer(), ds, sample, candidates, progress=progress)
 
     def _run(self, ds, sample, profile, max_tokens, out: queue.Queue, stop: threading.Event):
         start = time.perf_counter()

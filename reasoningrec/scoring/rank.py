@@ -10,18 +10,21 @@ that candidate as the target. All candidates show the same history — the entri
 for the sample's own target — so the system text, profile and history are a shared token
 prefix: the backend evaluates it once and then only each candidate's tail
 (LlamaCppBackend.p_yes_many). `fast=False` scores every prompt from scratch: the reference
-the benchmark compares against.
+the benchmark compares against. `progress(done, total)`, when given, is called as the
+candidates are scored (PROGRESS_STEP at a time; the shared prefix is still read once).
 """
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from ..data.schema import Dataset, Sample
 from .llm import LLMScorer
 
 TAIL_ROOM = 96  # tokens kept free for the longest candidate's tail beyond the target's
+PROGRESS_STEP = 4  # candidates scored between two progress calls
 
 
 def candidate_items(ds: Dataset, sample: Sample, n: int, seed: int = 42) -> list[str]:
@@ -48,11 +51,17 @@ def candidate_prompts(scorer: LLMScorer, ds: Dataset, sample: Sample,
 
 
 def rank_candidates(scorer: LLMScorer, ds: Dataset, sample: Sample, candidates: list[str], *,
-                    fast: bool = True) -> tuple[list[tuple[str, float]], dict]:
+                    fast: bool = True, progress: Callable[[int, int], None] | None = None
+                    ) -> tuple[list[tuple[str, float]], dict]:
     """((item_id, p_yes) best first, stats). Unknown candidate ids raise KeyError."""
     start = time.perf_counter()
     texts, kept = candidate_prompts(scorer, ds, sample, candidates)
-    if fast:
+    if fast and progress is not None:   # the cache keeps the shared prefix between steps
+        scores = []
+        for first in range(0, len(texts), PROGRESS_STEP):
+            scores += scorer.backend.p_yes_many(texts[first:first + PROGRESS_STEP])
+            progress(len(scores), len(texts))
+    elif fast:
         scores = scorer.backend.p_yes_many(texts)
     else:
         scores = [scorer.backend.p_yes(t, reuse_cache=False) for t in texts]

@@ -5,9 +5,10 @@
     demo = build_app(AppService.start())
     demo.queue(default_concurrency_limit=1, max_size=16).launch()
 
-Tabs: explain.py (the product), rate.py (blind ratings) and results.py (their statistics);
-api.py adds the named endpoints /predict, /explain, /rate_item and /vote; guard.py caps request
-bodies, turns uploads off and answers refusals with 4xx (GuardedBlocks.launch installs it).
+Tabs: explain.py (the product; its "Top 10 for this user" section is top10.py), rate.py
+(blind ratings) and results.py (their statistics); api.py adds the named endpoints /predict,
+/explain, /rank, /rate_item and /vote; guard.py caps request bodies, turns uploads off and
+answers refusals with 4xx (GuardedBlocks.launch installs it).
 The ratings store and its Hub sync open from the environment (reasoningrec/ratings/config.py,
 hubsync.py) unless a RatingDesk is passed; on a Space without sync a banner says the ratings
 are local.
@@ -42,7 +43,8 @@ def intro(service: AppService) -> str:
             "for each user's real test item: the rationale of **Mixtral-8x7B-Instruct, the "
             f"paper's teacher, told the true answer**{paper_student}. Pick a user from the "
             "demo pool (real MovieLens-1M and Amazon Fashion test users) or edit their profile, "
-            "history and candidate, then press **Run**; the **Rate** tab compares the systems' "
+            "history and candidate, then press **Run**, or let our student rank a **top 10** "
+            "for the user and explain the one you pick; the **Rate** tab compares the systems' "
             "explanations blind. [Paper](https://arxiv.org/abs/2410.23180)")
 
 

@@ -2,7 +2,7 @@
 explanation next to the stored texts of the paper's teacher (Mixtral-8x7B-Instruct, told the
 true answer) and of the paper's Llama-2-7B student (where the authors released its output).
 Built inside a gr.Blocks by `explain_tab(demo, service)`; the pieces it shows are views.py's,
-Run and the live teacher are run.py's.
+Run and the live teacher are run.py's, "Top 10 for this user" top10.py's.
 
 Events: picking a user fills the inputs and, in the model queue, warms that user's prompt
 (LiveExplainer.warm), so Run streams at once; a profile or history edit warms the edited
@@ -10,7 +10,9 @@ prompt again. Run first notes the click time (no queue), then waits in the model
 status line alone shows the queue position, and the timing line counts from the click. Run
 and warm share one concurrency group ("model", one at a time: one shared llama.cpp model);
 the live teacher, when one is set, has its own. An event that waited through a dataset or
-user switch does nothing (views.stale). Errors become messages; nothing raises to Gradio.
+user switch does nothing (views.stale). "Rank top 10" ranks pool candidates in the model queue
+(with progress); picking one of the ten sets the candidate and goes on as Run does. Errors
+become messages; nothing raises to Gradio.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from .layout import LEGEND
 from .run import RunEvents
 from .service import AppService
 from .state import InputError, build_request, original_profile
+from .top10 import HIDDEN_LIST, Top10Events, top10_block
 from .views import ExplainViews, label
 
 MODEL_QUEUE = {"concurrency_id": "model", "concurrency_limit": 1}
@@ -47,7 +50,8 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
                 gr.update(choices=views.catalogue(dataset), value=None),
                 gr.update(choices=views.candidate_choices(dataset, user_id), value=pu.sample.target),
                 "", "", views.teacher(req), render.agreement(None, None), None, "",
-                views.authors(req), views.student_header(dataset))
+                views.authors(req), views.student_header(dataset),
+                "", gr.update(**HIDDEN_LIST))   # the Top 10 of another user is gone
 
     def edit_history(draft, action, index=None, item_id=None, liked=True):
         history = [list(h) for h in draft["history"]]
@@ -73,7 +77,7 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
         return (draft, render.history_table(pool.datasets[dataset], history),
                 gr.update(choices=views.history_choices(dataset, history), value=None), note)
 
-    request, runs = views.request, RunEvents(service, views)
+    request, runs, tops = views.request, RunEvents(service, views), Top10Events(service, views)
 
     def candidate_changed(dataset, user_id, draft, profile, candidate):
         try:
@@ -125,6 +129,7 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
                                             "search)", elem_id="rr-candidate", **any_value)
                     run_btn = gr.Button("Run", variant="primary", elem_id="rr-run")
                     status = gr.HTML(elem_id="rr-status")
+                top_btn, top_status, top_list = top10_block()
                 with gr.Column(elem_id="rr-editor"):
                     gr.Markdown("**History** (highlighted: cited by the explanation)")
                     history_box = gr.HTML(label="History", elem_id="rr-history")
@@ -157,7 +162,7 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
 
     loaded = [user, draft, profile, history_box, pick, add_item, candidate, student_box,
               explanation_box, teacher_box, agree_box, student_label, status, authors_box,
-              student_head]
+              student_head, top_status, top_list]
     hidden = {"api_visibility": "undocumented"}
     page = [dataset, user, draft, profile, candidate]
     warm_args = dict(fn=warm, inputs=page, outputs=[status], show_progress="minimal",
@@ -178,14 +183,29 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
     profile.blur(**warm_args)
     candidate.input(candidate_changed, page, [teacher_box, authors_box, agree_box], queue=False,
                     **hidden).then(**evidence_args).then(**warm_args)
-    ran = run_btn.click(runs.clicked, None, [click_at, status], queue=False, **hidden).then(
-        runs.run, [click_at, *page], [status, student_box, explanation_box, history_box, teacher_box,
-                                 agree_box, student_label, authors_box],
-        show_progress="full", show_progress_on=[status], **MODEL_QUEUE, **hidden)
+
+    def then_run(trigger):
+        """Run's steps on `trigger` (a listener): note the click, then stream in the model queue."""
+        return trigger(runs.clicked, None, [click_at, status], queue=False, **hidden).then(
+            runs.run, [click_at, *page], [status, student_box, explanation_box, history_box,
+                                          teacher_box, agree_box, student_label, authors_box],
+            show_progress="full", show_progress_on=[status], **MODEL_QUEUE, **hidden)
+
+    ran = then_run(run_btn.click)
+    # api_name: the public /rank stays api.py's
+    top_btn.click(tops.rank, page, [top_status, top_list], show_progress="full",
+                  show_progress_on=[top_status], api_name="top10", **MODEL_QUEUE, **hidden)
+    # a pick of the ten becomes the candidate (its stored texts and evidence follow), then Run
+    picked = top_list.input(tops.pick, [top_list], [candidate], queue=False, **hidden).then(
+        candidate_changed, page, [teacher_box, authors_box, agree_box], queue=False, **hidden) \
+        .then(**evidence_args)
+    ran_top = then_run(picked.then)
     if service.teacher_spec:   # no live teacher, no event: the panel never greys out
-        ran.then(runs.live_teacher, [draft, profile, candidate, student_label], [teacher_box, agree_box],
-                 show_progress="minimal", show_progress_on=[teacher_box],
-                 concurrency_id="teacher", concurrency_limit=1, **hidden)
+        for after in (ran, ran_top):
+            after.then(runs.live_teacher, [draft, profile, candidate, student_label],
+                       [teacher_box, agree_box], show_progress="minimal",
+                       show_progress_on=[teacher_box], concurrency_id="teacher",
+                       concurrency_limit=1, **hidden)
     # the page's first load shows the first pool user and warms its prompt
     demo.load(lambda: load_user(first, None), None, loaded, queue=False, **hidden) \
         .then(**evidence_args).then(**warm_args)
