@@ -3,7 +3,7 @@
     reasoningrec data stats --dataset ml1m --data-dir ../shared/data --json
     reasoningrec data show --dataset fashion --split test --user 0 --data-dir ../shared/data
     reasoningrec data search --dataset ml1m --data-dir ../shared/data --query "toy story"
-    reasoningrec data splits --data-dir ../shared/data --out my_ctr/
+    reasoningrec data splits --data-dir tests/fixtures/ml-1m-mini --out my_ctr/
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`ml1m-raw`: the paper's ML-1M split rebuilt from GroupLens ratings.dat (with timestamps).
 
-    reasoningrec data splits --data-dir ../shared/data --out my_ctr/
+    reasoningrec data splits --data-dir <data-dir> --out my_ctr/
         reads {ratings,movies,users}.dat from <data-dir>/movielens-1m/ (or ml-1m/, or the
         folder itself) and writes
         my_ctr/{train,valid,test}.csv in the paper's ctr layout.
