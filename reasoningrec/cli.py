@@ -2,6 +2,7 @@
 
     reasoningrec data stats --dataset ml1m --data-dir ../shared/data --json
     reasoningrec models
+    reasoningrec app --mcp
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import json
 import sys
 
 # Each module defines register(subparsers); its parsers set `func(args) -> dict | None`.
-COMMAND_MODULES = ["data", "models", "predict", "rank", "eval", "ratings"]
+COMMAND_MODULES = ["data", "models", "predict", "rank", "eval", "ratings", "app"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ASSETS_DIR = PROJECT_ROOT / "assets"
+# what serves the app's students (zerogpu.serving_backend; `reasoningrec app --backend`)
+BACKENDS = ("auto", "llamacpp", "transformers")
 
 
 def resolve_data_dir(data_dir: str | Path | None = None) -> Path:

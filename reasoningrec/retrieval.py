@@ -5,7 +5,7 @@
     history = select_history(sample, k=10, mode="relevant", index=index)
     index.search("pixar toys", n=5); index.similar("1", n=5); search_titles(items, "toy st")
 
-    python -m reasoningrec.retrieval --dataset ml1m --data-dir ../shared/data --query "toy story"
+    reasoningrec data search --dataset ml1m --data-dir ../shared/data --query "toy story"
 
 Item text (`embed_text`) is `Item.text()` without the long OMDb `plot` (kept only when an item
 has no description): title; year; genres; description (ML-1M: the paper's 25-word summary);
@@ -17,13 +17,11 @@ catalogue loads instantly, a changed one re-embeds. Texts past 256 tokens are tr
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
 import tempfile
 import threading
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -201,25 +199,3 @@ def select_history(sample: Sample, k: int, mode: str = "recent", index: ItemInde
     scores = [float(index.vector(entry.item_id) @ target) for entry in history]
     best = sorted(range(len(history)), key=lambda i: (-scores[i], -i))[:k]
     return tuple(history[i] for i in sorted(best))
-
-
-def main(argv: list[str] | None = None) -> None:
-    from .data import load_dataset
-    parser = argparse.ArgumentParser(description="Embed a catalogue (timed) and search it.")
-    parser.add_argument("--dataset", default="ml1m", help="dataset name for load_dataset")
-    parser.add_argument("--data-dir", default=None, help="data folder (default: config)")
-    parser.add_argument("--query", default="toy story", help="free-text query to search")
-    parser.add_argument("--n", type=int, default=5, help="how many results to show")
-    parser.add_argument("--no-cache", action="store_true", help="embed even if cached")
-    args = parser.parse_args(argv)
-    items = load_dataset(args.dataset, args.data_dir).items
-    start = time.perf_counter()
-    index = ItemIndex.build(items, use_cache=not args.no_cache)
-    print(f"{len(index)} items ready in {time.perf_counter() - start:.1f} s "
-          f"({stats['texts_encoded']} embedded, {cpu_threads()} threads)")
-    for item, score in index.search(args.query, args.n):
-        print(f"{score:.3f}  {item.id}  {item.title}")
-
-
-if __name__ == "__main__":
-    main()

@@ -19,6 +19,8 @@ from __future__ import annotations
 import importlib.util
 import os
 
+from .config import BACKENDS
+
 try:
     import spaces
     gpu = spaces.GPU
@@ -29,7 +31,6 @@ except ImportError:            # a plain install: nothing to lend a GPU
         return task if task is not None else (lambda fn: fn)
 
 GPU_SECONDS = 60               # the ZeroGPU slot asked per call (an explanation fits easily)
-BACKENDS = ("auto", "llamacpp", "transformers")
 _EXPLAINERS: dict[int, object] = {}
 
 

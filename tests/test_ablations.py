@@ -14,6 +14,7 @@ from tiny_model import tiny_model  # noqa: F401  (session fixture)
 
 from reasoningrec.data.schema import Dataset
 from reasoningrec.evaluate.report import default_report_dir, prepare
+from reasoningrec.models.hf import HFBackend
 from reasoningrec.models.loader import load_backend
 from reasoningrec.scoring.llm import LLMScorer
 from reasoningrec.scoring.options import PromptOptions, add_prompt_args, prompt_options
@@ -133,7 +134,7 @@ def test_student_without_reasoning_trains_on_yes_no_only(tiny_model, data_dir,  
                  "val_samples": "4", "max_length": "512", "completion_tokens": "24"}
     cfg = load_config(None, overrides)
     tokenizer = AutoTokenizer.from_pretrained(tiny_model.hf_dir)
-    scorer = LLMScorer(sft.TokenizerBackend(tokenizer), "student",
+    scorer = LLMScorer(HFBackend.wrap(tokenizer), "student",
                        PromptOptions(reasoning=cfg.reasoning), max_new_tokens=24, context=512)
     train, _ = sft.build_examples(cfg, ds, scorer, tokenizer)
     by_prompt = {}
@@ -189,7 +190,7 @@ def test_answer_only_samples_add_labelled_prompts_without_rationales(tiny_model,
                              "evidence": "true", "history_k": "5", "max_length": "512",
                              "completion_tokens": "24"})
     tokenizer = AutoTokenizer.from_pretrained(tiny_model.hf_dir)
-    scorer = LLMScorer(sft.TokenizerBackend(tokenizer), "student",
+    scorer = LLMScorer(HFBackend.wrap(tokenizer), "student",
                        PromptOptions(history_k=5, evidence=True), max_new_tokens=24, context=512)
     train, _ = sft.build_examples(cfg, ds, scorer, tokenizer)
     assert len(train) == 10

@@ -125,6 +125,25 @@ def test_hf_p_yes_many_batches_left_padded_prompts_like_single_ones(tiny_model):
     assert hf.p_yes_many([]) == []
 
 
+def test_hf_wrap_serves_a_model_already_in_memory_like_a_loaded_one(tiny_model):  # noqa: F811
+    """HFBackend.wrap (training.sft's construction): the same tokens, chat text and P(Yes) as
+    HFBackend loading the folder; the model keeps its mode; a tokenizer alone gives text only."""
+    from transformers import AutoModelForCausalLM
+
+    from reasoningrec.models.hf import HFBackend
+    loaded = HFBackend(str(tiny_model.hf_dir))
+    model = AutoModelForCausalLM.from_pretrained(tiny_model.hf_dir).train()
+    wrapped = HFBackend.wrap(loaded.tokenizer, model.eval(), name="hf:in-memory")
+    prompt = CHATML.format(q="Liked Heat, Casino. Candidate: Alien") + "Prediction:"
+    assert wrapped.tokenize(prompt) == loaded.tokenize(prompt) and wrapped.device == "cpu"
+    assert wrapped.answer_ids == loaded.answer_ids and wrapped.name == "hf:in-memory"
+    assert abs(wrapped.p_yes(prompt).p_yes - loaded.p_yes(prompt).p_yes) < 1e-6
+    text_only = HFBackend.wrap(loaded.tokenizer)
+    chat = [{"role": "user", "content": "Hi"}]
+    assert text_only.apply_chat(chat) == loaded.apply_chat(chat)
+    assert text_only.model is None and text_only.count_tokens(prompt) == len(loaded.tokenize(prompt))
+
+
 # -- errors ----------------------------------------------------------------------------------
 def test_spec_errors(tmp_path, tiny_model):  # noqa: F811
     with pytest.raises(ValueError, match="unknown model spec"):

@@ -1,4 +1,5 @@
-"""`reasoningrec data stats` run as a real subprocess on the real data, and its error exits.
+"""`reasoningrec data stats|search|splits` run as a real subprocess (stats on the real data,
+search and splits on the GroupLens-format fixture), and their error exits.
 
     .venv/bin/python -m pytest tests/test_cli_data.py -q
 """
@@ -13,11 +14,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+MINI = ROOT / "tests" / "fixtures" / "ml-1m-mini"    # GroupLens ratings.dat format
 SPLITS = ("train", "valid", "test")
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "reasoningrec", *args], cwd=ROOT,
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "reasoningrec", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -123,3 +125,33 @@ def test_broken_teacher_file_exits_2_naming_file_and_line(data_dir, tmp_path, fa
 def _label(folder: Path, user: str) -> int:
     with open(folder / "ctr" / "train.csv", newline="") as f:
         return next(int(r["rating"]) for r in csv.DictReader(f) if r["user"] == user)
+
+
+def test_splits_writes_the_ctr_files(tmp_path):
+    run = cli("data", "splits", "--data-dir", str(MINI), "--out", str(tmp_path / "ctr"), "--json")
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["dataset"] == "ml1m-raw"
+    assert out["written"] == [str(tmp_path / "ctr" / f"{s}.csv") for s in SPLITS]
+    with open(tmp_path / "ctr" / "valid.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == out["splits"]["valid"] == 6
+    missing = cli("data", "splits", "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path))
+    assert missing.returncode == 2 and "ratings.dat" in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_search_embeds_once_then_reads_the_cache(tmp_path):
+    import os
+    env = {**os.environ, "REASONINGREC_CACHE_DIR": str(tmp_path)}
+    args = ("data", "search", "--dataset", "ml1m-raw", "--data-dir", str(MINI),
+            "--query", "animated toys", "--n", "3")
+    first, again = cli(*args, "--json", env=env), cli(*args, env=env)
+    assert first.returncode == 0 and again.returncode == 0, first.stderr + again.stderr
+    out = json.loads(first.stdout)
+    movies = len((MINI / "movies.dat").read_bytes().splitlines())
+    assert out["items"] == out["embedded"] == movies
+    assert [h["title"] for h in out["hits"]][0] == "Toy Story" and len(out["hits"]) == 3
+    lines = again.stdout.splitlines()      # the same hits as lines, the catalogue from the cache
+    assert lines[:3] == [f"{h['score']:.3f}  {h['item']}  {h['title']}" for h in out["hits"]]
+    assert "embedded: 0" in lines and f"items: {movies}" in lines

@@ -15,7 +15,7 @@ import pytest
 
 from reasoningrec.data import DataError, load_dataset
 from reasoningrec.data.movielens import _ctr_samples
-from reasoningrec.data.splits import load_ml1m_raw, main, write_ctr_csv
+from reasoningrec.data.splits import load_ml1m_raw, write_ctr_csv
 
 MINI = Path(__file__).parent / "fixtures" / "ml-1m-mini"
 
@@ -87,12 +87,6 @@ def test_write_ctr_csv_round_trips(mini_ds, tmp_path):
         again = _ctr_samples(path, "ml1m-raw", split, mini_ds.items)
         assert sorted(again, key=lambda s: s.user_id) == sorted(mini_ds.splits[split],
                                                                 key=lambda s: s.user_id)
-
-
-def test_cli_writes_ctr(tmp_path, capsys):
-    main(["--data-dir", str(MINI), "--out", str(tmp_path)])
-    assert (tmp_path / "valid.csv").read_text().count("\n") == 1 + 6
-    assert "ml1m-raw" in capsys.readouterr().out
 
 
 def test_load_dataset_reads_movielens_1m_folder(tmp_path):

@@ -128,12 +128,12 @@ def test_prompt_with_evidence_fits_the_students_budget(ml1m, fashion):
     """The SFT recipe's budget (max_length 640, completion 128): the evidence block is in the
     prompt, whole, and the history gives way to it rather than the budget."""
     from tiny_model import smollm2_tokenizer
-    from training.sft import TokenizerBackend
+    from reasoningrec.models.hf import HFBackend
 
     from reasoningrec.scoring.llm import LLMScorer
     from reasoningrec.scoring.options import PromptOptions
     tok = smollm2_tokenizer()
-    count = TokenizerBackend(tok).count_tokens
+    count = HFBackend.wrap(tok).count_tokens
     _, student = get_template("student")
     for ds in (ml1m, fashion):
         index = EvidenceIndex.fit(ds)
@@ -151,13 +151,13 @@ def test_prompt_with_evidence_fits_the_students_budget(ml1m, fashion):
                 assert plain.text == fit_history(student, ds, sample, count, budget, tokenizer=tok,
                                                  reserve=reserve, with_description=False,
                                                  evidence=None).text
-            scorer = LLMScorer(TokenizerBackend(tok), "student",
+            scorer = LLMScorer(HFBackend.wrap(tok), "student",
                                PromptOptions(with_description=False, history_k=10, evidence=True),
                                max_new_tokens=128, context=640)
             rendered, _ = scorer.render(ds, sample)
             assert text in rendered.text and rendered.tokens <= 640 - 128
     with pytest.raises(ValueError, match="cannot show collaborative evidence"):
-        LLMScorer(TokenizerBackend(tok), "tallrec", PromptOptions(evidence=True))
+        LLMScorer(HFBackend.wrap(tok), "tallrec", PromptOptions(evidence=True))
 
 
 def test_evidence_text_reads_naturally(ml1m, fashion):

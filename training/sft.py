@@ -36,6 +36,7 @@ from pathlib import Path
 
 from reasoningrec.data import DataError, load_dataset
 from reasoningrec.data.sampling import stratified_sample
+from reasoningrec.evaluate.metrics import UndefinedMetric, roc_auc as exact_roc_auc
 from reasoningrec.models.base import answer_token_ids, score_from_vector
 from reasoningrec.models.hf import HFBackend, last_token_logprobs
 from reasoningrec.scoring.llm import LLMScorer
@@ -44,14 +45,6 @@ from reasoningrec.prompts import student_completion
 
 from .config import ConfigError, TrainConfig, add_arguments, load_config, to_dict
 from .teach import read_done
-
-
-class TokenizerBackend(HFBackend):
-    """HFBackend's tokenize/apply_chat on a tokenizer alone, so LLMScorer.render gives
-    training and validation the very prompts evaluation uses."""
-
-    def __init__(self, tokenizer):
-        self.tokenizer, self.name = tokenizer, "hf:training"
 
 
 def load_base(spec: str, dtype=None):
@@ -170,14 +163,11 @@ def collate(features, pad_id: int):
 
 
 def roc_auc(labels, scores) -> float:
-    """reasoningrec's metric when present, else sklearn; NaN with only one class."""
-    if len(set(labels)) < 2:
-        return float("nan")
+    """Validation ROC-AUC; NaN when the subset holds one class only (nothing to rank)."""
     try:
-        from reasoningrec.evaluate.metrics import roc_auc as metric
-    except ImportError:
-        from sklearn.metrics import roc_auc_score as metric
-    return float(metric(labels, scores))
+        return exact_roc_auc(labels, scores)
+    except UndefinedMetric:
+        return float("nan")
 
 
 def validation_p_yes(model, val, pad_id: int, answer_ids, batch_size: int) -> list[float]:
@@ -285,7 +275,8 @@ def train(cfg: TrainConfig, base=None, callbacks=()) -> dict:
     if flags["fp16"]:
         model = model.float()  # fp16 AMP wants fp32 master weights for the LoRA parameters
     ds = load_dataset(cfg.dataset, cfg.data_dir)
-    backend = TokenizerBackend(tokenizer)
+    # LLMScorer.render gives training and validation the very prompts evaluation uses
+    backend = HFBackend.wrap(tokenizer, name="hf:training")
     scorer = LLMScorer(backend, "student", prompt_options(cfg),
                        max_new_tokens=cfg.completion_tokens, context=cfg.max_length)
     train_set, val = build_examples(cfg, ds, scorer, tokenizer)

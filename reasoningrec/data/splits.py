@@ -1,6 +1,6 @@
 """`ml1m-raw`: the paper's ML-1M split rebuilt from GroupLens ratings.dat (with timestamps).
 
-    python -m reasoningrec.data.splits --data-dir ../shared/data --out my_ctr/
+    reasoningrec data splits --data-dir <data-dir> --out my_ctr/
         reads {ratings,movies,users}.dat from <data-dir>/movielens-1m/ (or ml-1m/, or the
         folder itself) and writes
         my_ctr/{train,valid,test}.csv in the paper's ctr layout.
@@ -15,7 +15,6 @@ A user needs 15 + 3 + 1 ratings (ML-1M has at least 20); fewer are skipped and c
 """
 from __future__ import annotations
 
-import argparse
 import csv
 from pathlib import Path
 
@@ -97,20 +96,3 @@ def write_ctr_csv(splits: dict[str, list[Sample]], out_dir: Path) -> list[Path]:
                                  s.target, s.label, 0])
         written.append(path)
     return written
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Build the paper's ML-1M ctr split from "
-                                                 "GroupLens ratings.dat.")
-    parser.add_argument("--data-dir", required=True,
-                        help="folder holding movielens-1m/ratings.dat, movies.dat, users.dat")
-    parser.add_argument("--out", required=True, help="folder to write train/valid/test.csv to")
-    args = parser.parse_args(argv)
-    ds = load_ml1m_raw(Path(args.data_dir))
-    for path in write_ctr_csv(ds.splits, Path(args.out)):
-        print(path)
-    print(ds.stats())
-
-
-if __name__ == "__main__":
-    main()

@@ -1,8 +1,9 @@
 """Hugging Face Llama-family folders and PEFT LoRA adapters to GGUF, through llama.cpp's own
 converters (convert_hf_to_gguf.py, convert_lora_to_gguf.py and their gguf-py).
 
-    python -m reasoningrec.models.gguf_export path/to/hf_folder out.gguf --dtype f16
-    python -m reasoningrec.models.gguf_export path/to/adapter lora.gguf --lora-base path/to/hf_folder
+    reasoningrec models export-gguf path/to/hf_folder out.gguf --dtype f16
+    reasoningrec models export-gguf path/to/adapter lora.gguf --lora-base path/to/hf_folder
+    export_gguf(folder, "out.gguf"); export_lora_gguf(adapter, base_folder, "lora.gguf")
 
 The converters are not on PyPI: they ship in the llama-cpp-python 0.3.36 sdist, and
 `bash scripts/setup.sh` extracts them to `.llama.cpp/` at the repository root
@@ -14,7 +15,6 @@ writes it, and without it llama.cpp falls back to a vocabulary that merges diffe
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -78,24 +78,3 @@ def export_lora_gguf(adapter_dir: str | Path, base_folder: str | Path, out: str 
     return run_converter("convert_lora_to_gguf.py", [
         "--base", str(base_folder), "--outtype", "f32", "--outfile", str(out), str(adapter_dir)],
         out)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("folder", help="Hugging Face model folder (config.json, safetensors, "
-                                       "tokenizer files), or a PEFT adapter with --lora-base")
-    parser.add_argument("out", help="GGUF file to write")
-    parser.add_argument("--dtype", default="f16", choices=["f16", "f32"],
-                        help="type of the weight matrices (norms stay f32)")
-    parser.add_argument("--lora-base", default=None,
-                        help="the adapter's base model folder: write a LoRA GGUF instead")
-    args = parser.parse_args()
-    try:
-        print(export_lora_gguf(args.folder, args.lora_base, args.out) if args.lora_base
-              else export_gguf(args.folder, args.out, args.dtype))
-    except GGUFExportError as exc:
-        raise SystemExit(f"gguf_export: {exc}") from None
-
-
-if __name__ == "__main__":
-    main()

@@ -107,18 +107,32 @@ class HFBackend(Backend):
             torch.bfloat16 if self.device.startswith("cuda") else torch.float32)
         extra = {"gguf_file": gguf_file} if gguf_file else {}
         try:
-            self.tokenizer = load_tokenizer(source, **extra)
+            tokenizer = load_tokenizer(source, **extra)
             model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype, **extra)
         except OSError as exc:
             raise BackendError(f"transformers could not load {target}: {exc}") from exc
         if adapter:
             from peft import PeftModel
             model = PeftModel.from_pretrained(model, resolve_local(adapter, "PEFT adapter"))
-        self.model = model.to(self.device).eval()
+        self._adopt(model.to(self.device).eval(), tokenizer,
+                    f"hf:{target}" + (f"+{adapter}" if adapter else ""), batch_size)
+
+    @classmethod
+    def wrap(cls, tokenizer, model=None, name: str = "hf:in-memory",
+             batch_size: int | None = None) -> "HFBackend":
+        """An HFBackend around a tokenizer (and model) already in memory, left in its mode
+        (training.sft renders its prompts through it exactly as evaluation does); without a
+        model only the text methods work (tokenize, apply_chat, count_tokens)."""
+        backend = cls.__new__(cls)
+        backend.device = "cpu" if model is None else str(next(model.parameters()).device)
+        backend._adopt(model, tokenizer, name, batch_size)
+        return backend
+
+    def _adopt(self, model, tokenizer, name: str, batch_size: int | None) -> None:
+        self.model, self.tokenizer, self.name = model, tokenizer, name
         # Prompts scored together by p_yes_many (evaluation batches them on a GPU; on a CPU
         # one at a time keeps a resumed evaluation's unit small).
         self.batch_size = batch_size or (32 if self.device.startswith("cuda") else 1)
-        self.name = f"hf:{target}" + (f"+{adapter}" if adapter else "")
         self.lock = threading.Lock()  # one forward/generate at a time on a model
         self.answer_ids = answer_token_ids(self.tokenize)
 

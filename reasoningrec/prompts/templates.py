@@ -26,8 +26,10 @@ Answer position (chosen deliberately): the student's assistant turn is opened wi
 "Prediction:" already written, so P(Yes) is read at the next token, which is " Yes"/" No" WITH
 a leading space (one token each in SmolLM2's BPE; ":" never merges with it, so the prompt's
 tokens are a prefix of prompt+completion tokens). Zero-shot and TALLRec prompts answer at the
-very start of the assistant turn, where the answer tokens are "Yes"/"No" without a space
-(NOTES-models.md). `Prompt.answer_texts` carries the pair; resolve token ids at run time.
+very start of the assistant turn, where the answer tokens are "Yes"/"No" without a space: a
+turn's first word follows the template's newline, so SmolLM2's BPE writes it with no leading
+space (tests/test_prompts.py::test_turn_start_prompts_answer_with_the_first_assistant_token).
+`Prompt.answer_texts` carries the pair; resolve token ids at run time.
 """
 from __future__ import annotations
 
