@@ -38,7 +38,7 @@ from pathlib import Path
 from reasoningrec.commands import positive_int
 from reasoningrec.data import DataError, load_dataset
 from reasoningrec.data.sampling import stratified_sample
-from reasoningrec.scoring.llm import select_history
+from reasoningrec.scoring.llm import prompt_history
 from reasoningrec.scoring.options import PromptOptions
 from reasoningrec.prompts import PROFILE_HISTORY, build, fit_history, get_template
 from reasoningrec.prompts import item_description_v1
@@ -146,7 +146,7 @@ def make_jobs(task: str, ds, samples, backend, args) -> list[Job]:
     for sample in samples:
         options = {"with_profile": args.with_profile, "with_description": args.with_description}
         if task == "rationale":
-            shown = select_history(ds, sample, PromptOptions(
+            shown = prompt_history(ds, sample, PromptOptions(
                 history_k=args.history_k, history_mode=args.history)) if args.history_k else None
             if getattr(args, "evidence", False):  # training ratings only (reasoningrec/scoring/evidence.py)
                 from reasoningrec.scoring.evidence import EvidenceIndex, evidence_text
