@@ -45,11 +45,15 @@ def prompt_history(ds: Dataset, sample: Sample, opts: PromptOptions) -> tuple[Hi
     history_k that retrieval.select_history picks (the catalogue embedded once per dataset)."""
     if opts.history_k is None:
         return tuple(sample.history)
-    from ..retrieval import ItemIndex, select_history
-    index = None
-    if opts.history_mode == "relevant":
-        index = _INDEXES.get(ds, lambda: ItemIndex.build(ds.items))
+    from ..retrieval import select_history
+    index = catalogue_index(ds) if opts.history_mode == "relevant" else None
     return tuple(select_history(sample, opts.history_k, mode=opts.history_mode, index=index))
+
+
+def catalogue_index(ds: Dataset):
+    """The retrieval.ItemIndex of `ds`'s whole catalogue, built once per dataset object."""
+    from ..retrieval import ItemIndex
+    return _INDEXES.get(ds, lambda: ItemIndex.build(ds.items))
 
 
 class LLMScorer(Scorer):

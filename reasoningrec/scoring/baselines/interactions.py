@@ -3,6 +3,8 @@
     from reasoningrec.scoring.baselines.interactions import training_data
     data = training_data(ds)          # cached per dataset object
     data.users, data.items, data.user, data.item, data.liked   # COO arrays
+    user, item, own = data.locate(samples, leave_one_out=True)  # indices, own pair in data?
+    LikeRates.of(data, 5.0).logits("item", item, samples, own)  # smoothed, own rating out
 
 What goes in: `ds.interactions` (every raw rating; for ML-1M all 1,000,209, the targets
 included) turned into like/dislike with `like_threshold(ds)`, plus the train split's histories
