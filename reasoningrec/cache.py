@@ -10,17 +10,18 @@ An owned entry belongs to its owner, which the cache holds by a weak reference: 
 never share an entry even when their names agree (the demo pool's "ml1m" is not the full
 "ml1m"), the same object always hits, and its entries go when it is collected. `owner=None`
 keeps the entry for the process, keyed by `key` alone (which must then say everything the
-value depends on). A value is built once even when threads ask together (one lock per
+value depends on). No two modules may name a cache alike. A value is built once even when threads ask together (one lock per
 entry); a build that raises leaves no entry. `limit` drops the oldest entries beyond it.
 """
 from __future__ import annotations
 
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Hashable
 from typing import Any
 
-_NAMES: set[str] = set()
+_NAMES: dict[str, str] = {}   # cache name -> the file that made it
 
 
 class _Slot:
@@ -32,9 +33,10 @@ class _Slot:
 
 class Cache:
     def __init__(self, name: str, limit: int | None = None):
-        if name in _NAMES:
-            raise ValueError(f"a cache named {name!r} exists already: pick another name")
-        _NAMES.add(name)
+        where = sys._getframe(1).f_globals.get("__file__", "?")
+        if _NAMES.setdefault(name, where) != where:   # the same module run again may reuse it
+            raise ValueError(f"a cache named {name!r} exists already ({_NAMES[name]}): pick "
+                             "another name")
         self.name, self.limit = name, limit
         self._slots: dict[tuple, _Slot] = {}            # (owner id or None, key) -> slot
         self._owners: dict[int, weakref.ref] = {}       # owner id -> its weak reference

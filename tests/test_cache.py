@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from reasoningrec.cache import Cache
+from reasoningrec.data import _DATASETS
 from reasoningrec.demo_pool import DemoPool
 from reasoningrec.scoring.baselines import make
 from reasoningrec.scoring.baselines.interactions import training_data
@@ -65,8 +66,9 @@ def test_entries_belong_to_their_owner(pool):
         cache.get(None, lambda: (_ for _ in ()).throw(RuntimeError("boom")), key="x")
     assert len(cache) == 2                            # a failed build leaves nothing
     assert cache.get(None, lambda: 7, key="x") == 7
+    Cache("test_cache: owners")                      # this module again (a rerun or reload)
     with pytest.raises(ValueError, match="exists already"):
-        Cache("test_cache: owners")
+        Cache(_DATASETS.name)                         # reasoningrec.data's
 
 
 def test_loaded_datasets_are_keyed_by_folder(data_dir, fashion, fashion_copy):

@@ -8,7 +8,7 @@
 
 ml1m and the Amazon folders may also hold the paper's released teacher rationales and the
 authors' student outputs (teacher/, authors_student/): outputs.py attaches them as ds.teacher
-and ds.authors.
+and ds.authors. predictions.py writes and reads our own runs' predictions.jsonl.
 """
 from __future__ import annotations
 
