@@ -7,9 +7,6 @@ The pool comes from assets/demo_pool, the full datasets from ../shared/data.
 from __future__ import annotations
 
 import gc
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -116,16 +113,3 @@ def test_relevant_history_index_is_per_dataset(data_dir, tmp_path, monkeypatch):
     assert full_index is not index and len(full_index) == len(full.items)
     assert shown == retrieval.select_history(sample, 3, mode="relevant", index=full_index)
     assert retrieval.stats["texts_encoded"] == encoded   # the seeded vectors, no model run
-
-
-def test_ratings_import_no_model_code():
-    """The ratings store knows no model: importing all of reasoningrec.ratings loads nothing
-    from reasoningrec.models or reasoningrec.scoring."""
-    code = ("import importlib, pkgutil, sys, reasoningrec.ratings as r\n"
-            "for m in pkgutil.iter_modules(r.__path__):\n"
-            "    importlib.import_module('reasoningrec.ratings.' + m.name)\n"
-            "print(sorted(k for k in sys.modules if k.startswith(('reasoningrec.models', "
-            "'reasoningrec.scoring'))))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).resolve().parent.parent).stdout
-    assert out.strip() == "[]"
