@@ -26,9 +26,10 @@ import time
 from pathlib import Path
 
 from reasoningrec.data import load_dataset
+from reasoningrec.data.predictions import read_predictions
 from reasoningrec.evaluate import eval_samples, run_eval
 from reasoningrec.evaluate.metrics import auc_interval
-from reasoningrec.evaluate.report import model_slug, read_predictions
+from reasoningrec.evaluate.report import model_slug
 from reasoningrec.evaluate.sampling import describe_sample
 from reasoningrec.scoring.registry import BASELINES, load_scorer
 

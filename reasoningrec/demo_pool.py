@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .config import ASSETS_DIR
@@ -79,6 +79,15 @@ class PoolUser:
 
     def candidate(self, item_id: str) -> Candidate | None:
         return next((c for c in self.candidates if c.item_id == item_id), None)
+
+    def candidate_sample(self, cand: Candidate) -> Sample:
+        """The sample asking about one of the user's candidates: the real test sample for its
+        target, else the same history with key "<key>@<item>" (one rule for the Explain tab and
+        the Rate tab's sample ids); the label is the candidate's, -1 when never rated."""
+        key = (self.sample.key if cand.item_id == self.sample.target
+               else f"{self.sample.key or self.user_id}@{cand.item_id}")
+        return replace(self.sample, target=cand.item_id, key=key,
+                       label=cand.label if cand.label is not None else -1)
 
 
 class DemoPool:

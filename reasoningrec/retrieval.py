@@ -21,12 +21,12 @@ import hashlib
 import json
 import os
 import tempfile
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from .cache import Cache
 from .config import cache_dir, cpu_threads
 from .data.schema import HistoryEntry, Item, Sample
 
@@ -35,23 +35,23 @@ MODES = ("recent", "relevant")
 LONG_FIELDS = ("plot",)  # left out of embeddings when a short description exists
 stats = {"texts_encoded": 0, "model_loads": 0}  # lets tests (and benchmarks) see model work
 
-_model = None
-_model_lock = threading.Lock()
+_MODEL = Cache("retrieval: the sentence-transformers model")
 
 
 def get_model():
     """The one SentenceTransformer of this process, loaded on first use, on CPU, offline."""
-    global _model
-    with _model_lock:
-        if _model is None:
-            import torch
-            from sentence_transformers import SentenceTransformer
+    return _MODEL.get(None, _load_model, key=MODEL_NAME)
 
-            from .models.registry import minilm_dir
-            torch.set_num_threads(cpu_threads())
-            _model = SentenceTransformer(str(minilm_dir()), device="cpu")
-            stats["model_loads"] += 1
-        return _model
+
+def _load_model():
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from .models.registry import minilm_dir
+    torch.set_num_threads(cpu_threads())
+    model = SentenceTransformer(str(minilm_dir()), device="cpu")
+    stats["model_loads"] += 1
+    return model
 
 
 def embed_text(item: Item) -> str:

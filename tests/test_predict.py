@@ -10,7 +10,7 @@ import pytest
 from tiny_model import tiny_model  # noqa: F401  (session fixture)
 
 from reasoningrec.models.loader import load_backend
-from reasoningrec.scoring.llm import LLMScorer, select_history
+from reasoningrec.scoring.llm import LLMScorer, prompt_history
 from reasoningrec.scoring.options import PromptOptions
 from reasoningrec.scoring.registry import load_scorer
 
@@ -60,7 +60,7 @@ def test_small_context_drops_oldest_history(ml1m, tiny):
 
 def test_history_options(ml1m):
     sample = ml1m.sample("test", "1")
-    assert select_history(ml1m, sample, PromptOptions(history_k=5)) == sample.history[-5:]
+    assert prompt_history(ml1m, sample, PromptOptions(history_k=5)) == sample.history[-5:]
     with pytest.raises(ValueError, match="history_mode: must be recent or relevant"):
         PromptOptions(history_mode="oldest")
     with pytest.raises(ValueError, match="history_k: must be at least 1"):

@@ -38,7 +38,7 @@ from pathlib import Path
 from reasoningrec.commands import positive_int
 from reasoningrec.data import DataError, load_dataset
 from reasoningrec.data.sampling import stratified_sample
-from reasoningrec.scoring.llm import select_history
+from reasoningrec.scoring.llm import prompt_history
 from reasoningrec.scoring.options import add_prompt_args, prompt_options
 from reasoningrec.prompts import PROFILE_HISTORY, build, fit_history, get_template
 from reasoningrec.prompts import item_description_v1
@@ -148,7 +148,7 @@ def make_jobs(task: str, ds, samples, backend, args) -> list[Job]:
     for sample in samples:
         options = {"with_profile": opts.with_profile, "with_description": opts.with_description}
         if task == "rationale":
-            shown = select_history(ds, sample, opts) if opts.history_k else None
+            shown = prompt_history(ds, sample, opts) if opts.history_k else None
             if opts.evidence:  # training ratings only (reasoningrec/scoring/evidence.py)
                 from reasoningrec.scoring.evidence import EvidenceIndex, evidence_text
                 from reasoningrec.prompts.text import wording

@@ -8,12 +8,13 @@
 
 ml1m and the Amazon folders may also hold the paper's released teacher rationales and the
 authors' student outputs (teacher/, authors_student/): outputs.py attaches them as ds.teacher
-and ds.authors.
+and ds.authors. predictions.py writes and reads our own runs' predictions.jsonl.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from ..cache import Cache
 from ..config import resolve_data_dir
 from .outputs import AuthorsOutput, TeacherRationale, teacher_text_without_prediction
 from .schema import SPLITS, DataError, Dataset, HistoryEntry, Interaction, Item, Sample, User
@@ -22,7 +23,7 @@ __all__ = ["SPLITS", "AuthorsOutput", "DataError", "Dataset", "HistoryEntry", "I
            "Item", "Sample", "TeacherRationale", "User", "available_datasets", "load_dataset",
            "teacher_text_without_prediction"]
 
-_CACHE: dict[tuple[str, str], Dataset] = {}
+_DATASETS = Cache("data: loaded datasets by (name, folder, strict)")
 
 
 def available_datasets(data_dir: str | Path | None = None) -> list[str]:
@@ -41,9 +42,13 @@ def load_dataset(name: str, data_dir: str | Path | None = None, *, cache: bool =
     """Load a dataset by name from `data_dir` (default: $REASONINGREC_DATA_DIR, then ./data).
     strict: rows a loader would repair or skip (and count under `skipped`) are errors."""
     root = resolve_data_dir(data_dir)
-    key = (name, str(root.resolve()), strict)
-    if cache and key in _CACHE:
-        return _CACHE[key]
+    if not cache:
+        return _load(name, root, strict)
+    return _DATASETS.get(None, lambda: _load(name, root, strict),
+                         key=(name, str(root.resolve()), strict))
+
+
+def _load(name: str, root: Path, strict: bool) -> Dataset:
     if not root.is_dir():
         raise DataError(root, "data directory does not exist (pass --data-dir or set "
                               "REASONINGREC_DATA_DIR)")
@@ -65,6 +70,4 @@ def load_dataset(name: str, data_dir: str | Path | None = None, *, cache: bool =
         ds = load_amazon(folder, name, strict)
     from .coverage import check_coverage
     check_coverage(ds, strict)          # a split cut short: loud on stderr, an error if strict
-    if cache:
-        _CACHE[key] = ds
     return ds

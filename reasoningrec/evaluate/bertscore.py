@@ -16,7 +16,8 @@ unless REASONINGREC_BERTSCORE_DEVICE says otherwise (e.g. "cuda").
 from __future__ import annotations
 
 import os
-import threading
+
+from ..cache import Cache
 
 BACKBONE, LAYER = "all-MiniLM-L6-v2", 6
 BACKBONE_NOTE = (f"{BACKBONE} (layer {LAYER} of 6), bert-score 0.3.13, no idf, no baseline "
@@ -24,8 +25,7 @@ BACKBONE_NOTE = (f"{BACKBONE} (layer {LAYER} of 6), bert-score 0.3.13, no idf, n
                  "so the figures are not comparable with the paper's")
 BATCH = 32
 
-_scorer = None
-_lock = threading.Lock()
+_SCORER = Cache("bertscore: the BERTScorer")
 
 
 class BERTScoreUnavailable(RuntimeError):
@@ -33,24 +33,24 @@ class BERTScoreUnavailable(RuntimeError):
 
 
 def get_scorer():
-    """The process's bert_score.BERTScorer on the local MiniLM folder (loaded once)."""
-    global _scorer
-    with _lock:
-        if _scorer is None:
-            try:
-                import torch
-                from bert_score import BERTScorer
-            except ImportError as exc:
-                raise BERTScoreUnavailable(f"the bert-score package is not installed ({exc}); "
-                                           "pip install bert-score==0.3.13") from None
-            from ..config import cpu_threads
-            from ..models.registry import minilm_dir
-            device = os.environ.get("REASONINGREC_BERTSCORE_DEVICE", "cpu")
-            if device == "cpu":
-                torch.set_num_threads(cpu_threads())
-            _scorer = BERTScorer(model_type=str(minilm_dir()), num_layers=LAYER,
-                                 device=device, batch_size=BATCH)
-        return _scorer
+    """The process's bert_score.BERTScorer on the local MiniLM folder (loaded once a device)."""
+    device = os.environ.get("REASONINGREC_BERTSCORE_DEVICE", "cpu")
+    return _SCORER.get(None, lambda: _load_scorer(device), key=device)
+
+
+def _load_scorer(device: str):
+    try:
+        import torch
+        from bert_score import BERTScorer
+    except ImportError as exc:
+        raise BERTScoreUnavailable(f"the bert-score package is not installed ({exc}); "
+                                   "pip install bert-score==0.3.13") from None
+    from ..config import cpu_threads
+    from ..models.registry import minilm_dir
+    if device == "cpu":
+        torch.set_num_threads(cpu_threads())
+    return BERTScorer(model_type=str(minilm_dir()), num_layers=LAYER, device=device,
+                      batch_size=BATCH)
 
 
 def bertscore_f1(candidates: list[str], references: list[str],

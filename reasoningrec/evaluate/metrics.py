@@ -6,9 +6,8 @@
     auc_interval(labels, p_yes)                           # bootstrap 95% interval of the AUC
 
 Conventions (kept identical everywhere a number is reported):
-- AUC is the Mann-Whitney statistic with mid-ranks, so tied scores count one half: the same
-  number as sklearn's `roc_auc_score`, without sklearn. One class only → `UndefinedMetric`
-  (compute_metrics reports auc=None and says why).
+- AUC is reasoningrec/auc.py's (Mann-Whitney with mid-ranks, ties count one half, sklearn's
+  number); one class only → `UndefinedMetric` (compute_metrics reports auc=None and says why).
 - Hard labels are `p_yes >= 0.5` (as `Prediction.label`); F1 is for the positive class "Yes"
   and is 0 when there are no true and no predicted positives.
 - Log loss clips probabilities to [1e-7, 1 - 1e-7]: a confidently wrong hard label (p = 0 or
@@ -23,60 +22,23 @@ import math
 
 import numpy as np
 
+from ..auc import UndefinedMetric, labels_and_scores, midranks, roc_auc
+
+__all__ = ["UndefinedMetric", "accuracy", "auc_interval", "calibration_bins", "compute_metrics",
+           "confusion", "ece", "f1", "log_loss", "midranks", "paired_auc_difference", "roc_auc",
+           "roc_curve", "rounded"]
+
 THRESHOLD = 0.5
 LOGLOSS_EPS = 1e-7
 ECE_BINS = 10
-
-
-class UndefinedMetric(ValueError):
-    """A metric that the data cannot define (AUC with one class only)."""
-
-
-def _arrays(labels, scores) -> tuple[np.ndarray, np.ndarray]:
-    y = np.asarray(labels, dtype=float).ravel()
-    p = np.asarray(scores, dtype=float).ravel()
-    if y.shape != p.shape:
-        raise ValueError(f"{len(y)} labels but {len(p)} scores")
-    if len(y) == 0:
-        raise ValueError("no predictions to evaluate")
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError(f"labels must be 0 or 1, got {sorted(set(y.tolist()) - {0.0, 1.0})[:5]}")
-    if not np.isfinite(p).all():
-        raise ValueError("scores contain NaN or infinity")
-    return y, p
-
-
-def midranks(values: np.ndarray) -> np.ndarray:
-    """1-based ranks where tied values share the mean of the ranks they span."""
-    order = np.argsort(values, kind="mergesort")
-    sorted_vals = values[order]
-    # Start index of each run of equal values, and the run lengths.
-    starts = np.flatnonzero(np.r_[True, sorted_vals[1:] != sorted_vals[:-1]])
-    lengths = np.diff(np.r_[starts, len(values)])
-    run_rank = starts + (lengths + 1) / 2.0          # mean of ranks start+1 .. start+length
-    ranks = np.empty(len(values))
-    ranks[order] = np.repeat(run_rank, lengths)
-    return ranks
-
-
-def roc_auc(labels, scores) -> float:
-    """P(score of a random positive > score of a random negative), ties counting 1/2."""
-    y, p = _arrays(labels, scores)
-    n_pos = int(y.sum())
-    n_neg = len(y) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        only = "1 (Yes)" if n_neg == 0 else "0 (No)"
-        raise UndefinedMetric(f"AUC is undefined: all {len(y)} labels are {only}")
-    rank_sum = midranks(p)[y == 1].sum()
-    return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
 def paired_auc_difference(labels, a, b, resamples: int = 2000, seed: int = 0) -> dict:
     """AUC(a) - AUC(b) on the same samples with a paired bootstrap (samples drawn with
     replacement, both models scored on each draw; draws with one class skipped): the
     difference, its 95% percentile interval and the share of draws with a <= b."""
-    y, sa = _arrays(labels, a)
-    _, sb = _arrays(labels, b)
+    y, sa = labels_and_scores(labels, a)
+    _, sb = labels_and_scores(labels, b)
     diffs = np.array(_bootstrap(y, lambda i: roc_auc(y[i], sa[i]) - roc_auc(y[i], sb[i]),
                                 resamples, seed))
     return {"difference": roc_auc(y, sa) - roc_auc(y, sb),
@@ -87,7 +49,7 @@ def paired_auc_difference(labels, a, b, resamples: int = 2000, seed: int = 0) ->
 def auc_interval(labels, scores, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
     """95% percentile bootstrap interval of the AUC (samples drawn with replacement; draws
     with one class skipped), as paired_auc_difference draws them."""
-    y, p = _arrays(labels, scores)
+    y, p = labels_and_scores(labels, scores)
     aucs = _bootstrap(y, lambda i: roc_auc(y[i], p[i]), resamples, seed)
     if not aucs:
         raise UndefinedMetric("AUC interval is undefined: every draw had one class only")
@@ -109,7 +71,7 @@ def _bootstrap(y: np.ndarray, statistic, resamples: int, seed: int) -> list[floa
 def roc_curve(labels, scores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(fpr, tpr, thresholds), one point per distinct score from high to low, starting at (0, 0);
     the trapezoid area under it equals `roc_auc`."""
-    y, p = _arrays(labels, scores)
+    y, p = labels_and_scores(labels, scores)
     n_pos, n_neg = y.sum(), len(y) - y.sum()
     if n_pos == 0 or n_neg == 0:
         raise UndefinedMetric("ROC curve is undefined with one class only")
@@ -125,7 +87,7 @@ def roc_curve(labels, scores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def confusion(labels, scores, threshold: float = THRESHOLD) -> dict[str, int]:
-    y, p = _arrays(labels, scores)
+    y, p = labels_and_scores(labels, scores)
     pred = p >= threshold
     truth = y == 1
     return {"tp": int((pred & truth).sum()), "fp": int((pred & ~truth).sum()),
@@ -144,14 +106,14 @@ def f1(labels, scores, threshold: float = THRESHOLD) -> float:
 
 
 def log_loss(labels, scores, eps: float = LOGLOSS_EPS) -> float:
-    y, p = _arrays(labels, scores)
+    y, p = labels_and_scores(labels, scores)
     p = np.clip(p, eps, 1 - eps)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
 def calibration_bins(labels, scores, n_bins: int = ECE_BINS) -> list[dict]:
     """One dict a bin: lo, hi, count, mean_p (None when empty), like_rate (None when empty)."""
-    y, p = _arrays(labels, scores)
+    y, p = labels_and_scores(labels, scores)
     if ((p < 0) | (p > 1)).any():
         raise ValueError("probabilities must lie in [0, 1]")
     edges = np.linspace(0.0, 1.0, n_bins + 1)
@@ -176,7 +138,7 @@ def ece(labels, scores, n_bins: int = ECE_BINS) -> float:
 def compute_metrics(labels, p_yes, hard_labels=None) -> dict:
     """Every reported number for one run. `hard_labels`: per-row flags, True where the model
     gave a text answer (p = 0/1) rather than a probability; they are counted, not dropped."""
-    y, p = _arrays(labels, p_yes)
+    y, p = labels_and_scores(labels, p_yes)
     out: dict = {"n": len(y), "positives": int(y.sum()), "auc": None}
     try:
         out["auc"] = roc_auc(y, p)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from ..data.predictions import PredictionLog, read_predictions
 from ..data.schema import Dataset, Sample
 from ..scoring.protocol import Prediction, Scorer
 from . import report
@@ -103,14 +104,14 @@ def run_eval(ds: Dataset, scorer: Scorer, *, split: str = "test", model: str | N
     by_id = {s.sample_id: s for s in samples}
     if len(by_id) != len(samples):
         raise ValueError(f"{ds.name}:{split} has duplicate sample ids; cannot key a report")
-    rows = report.read_predictions(folder, by_id)
+    rows = read_predictions(folder, by_id)
     resumed = len(rows)
     todo = [s for s in samples if s.sample_id not in rows]
 
     bar = tqdm(total=len(samples), initial=resumed, desc=f"eval {model}", unit="sample",
                file=sys.stderr, disable=not progress, dynamic_ncols=True)
     try:
-        with report.PredictionLog(folder) as log:
+        with PredictionLog(folder) as log:
             for scored, pred, seconds in _score(ds, scorer, todo, explain):
                 row = _row(scored, pred, seconds, model)
                 log.append(row)

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..cache import Cache
 from ..config import cpu_threads
 from .base import (Backend, BackendError, Score, answer_token_ids, cut_at_stop,
                    score_from_vector)
@@ -83,8 +84,7 @@ def render_chat(tokenizer, messages: list[dict], add_generation_prompt: bool, na
                                          add_generation_prompt=add_generation_prompt)
 
 
-_SHARED: dict = {}
-_SHARED_LOCK = threading.Lock()
+_SHARED = Cache("hf: shared backend per model, adapter and options")
 
 
 class HFBackend(Backend):
@@ -140,10 +140,7 @@ class HFBackend(Backend):
     def shared(cls, target: str, adapter: str | None = None, **options) -> "HFBackend":
         """The process-wide instance for this model, adapter and options."""
         key = (str(target), str(adapter), tuple(sorted(options.items())))
-        with _SHARED_LOCK:
-            if key not in _SHARED:
-                _SHARED[key] = cls(target, adapter, **options)
-            return _SHARED[key]
+        return _SHARED.get(None, lambda: cls(target, adapter, **options), key=key)
 
     # -- text -------------------------------------------------------------------------------
     def tokenize(self, text: str) -> list[int]:

@@ -35,20 +35,20 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cache import Cache
 from ..config import cpu_threads, decode_threads
 from .base import Backend, BackendError, Score, answer_token_ids, score_from_vector
 from .registry import ModelNotFound
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see the module doc
 
-_SHARED: dict[tuple, "LlamaCppBackend"] = {}
-_SHARED_LOCK = threading.Lock()
+_SHARED = Cache("llamacpp: shared backend per model, adapter and options")
 
 
 @atexit.register
 def _close_shared() -> None:
     """Free shared models before interpreter teardown (Llama.__del__ fails late in it)."""
-    for backend in list(_SHARED.values()):
+    for backend in _SHARED.values():
         backend.close()
 
 
@@ -108,10 +108,7 @@ class LlamaCppBackend(Backend):
         key = (str(Path(model_path).expanduser().resolve()),
                str(Path(lora_path).expanduser().resolve()) if lora_path else None,
                tuple(sorted(options.items())))
-        with _SHARED_LOCK:
-            if key not in _SHARED:
-                _SHARED[key] = cls(model_path, lora_path, **options)
-            return _SHARED[key]
+        return _SHARED.get(None, lambda: cls(model_path, lora_path, **options), key=key)
 
     # -- text -------------------------------------------------------------------------------
     def token_text(self, token_id: int, special: bool = True) -> str:
@@ -254,7 +251,5 @@ class LlamaCppBackend(Backend):
             return self._cached_prefix(prompt_tokens)
 
     def close(self) -> None:
-        with _SHARED_LOCK:
-            for key in [k for k, v in _SHARED.items() if v is self]:
-                del _SHARED[key]
+        _SHARED.discard(self)
         self.llm.close()

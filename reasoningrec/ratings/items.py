@@ -13,7 +13,7 @@ keeps what was really on the screen.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import combinations
 
 from ..data.schema import Dataset, Sample
@@ -40,18 +40,15 @@ class RatingItem:
 
 
 def rating_items(pool: DemoPool) -> dict[str, RatingItem]:
-    """Each pool candidate with a stored teacher rationale, keyed by a sample id that matches
-    the Explain tab's (ui/state.build_request) for the same user and candidate."""
+    """Each pool candidate with a stored teacher rationale, keyed by its sample id
+    (PoolUser.candidate_sample, as the Explain tab's for the same user and candidate)."""
     out = {}
     for dataset, users in pool.users.items():
         for pu in users:
             for cand in pu.candidates:
                 if cand.teacher is None or cand.label is None:
                     continue
-                target = cand.item_id
-                key = (pu.sample.key if target == pu.sample.target
-                       else f"{pu.sample.key or pu.user_id}@{target}")
-                sample = replace(pu.sample, target=target, key=key, label=cand.label)
+                sample = pu.candidate_sample(cand)
                 out[sample.sample_id] = RatingItem(sample.sample_id, dataset, pu.user_id, sample,
                                                    dict(cand.texts))
     return out

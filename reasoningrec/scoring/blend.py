@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from ..auc import roc_auc
+from ..data.predictions import read_predictions
 from ..data.schema import Dataset
-from ..evaluate.metrics import roc_auc
 
 EPS = 1e-6
 
@@ -67,7 +68,6 @@ def fit_blend(columns: dict[str, np.ndarray], labels, C: float = 1.0) -> Blend:
 
 def report_p_yes(ds: Dataset, split: str, folder: str | Path) -> dict[str, float]:
     """{sample_id: p_yes} from an eval report folder (evaluate/report.py) of `split`."""
-    from ..evaluate.report import read_predictions
     by_id = {s.sample_id: s for s in ds.splits[split]}
     rows = read_predictions(Path(folder), by_id)
     if not rows:

@@ -30,12 +30,13 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from ..cache import Cache
 from ..data.schema import Dataset, Sample
 
 NEIGHBOURS = 20
 SIMILARITY_DIGITS = 6  # the factors are float32: cosines agree to ~1e-7 at best
 HEADER = "Community evidence (training ratings only):"
-_CACHE: dict[int, tuple[Dataset, "EvidenceIndex"]] = {}
+_INDEXES = Cache("scoring.evidence: evidence index per dataset", limit=8)
 
 
 class EvidenceIndex:
@@ -59,8 +60,7 @@ class EvidenceIndex:
     @classmethod
     def fit(cls, ds: Dataset) -> "EvidenceIndex":
         """The index of `ds`, built once per dataset object in this process."""
-        from .baselines.interactions import per_dataset
-        return per_dataset(_CACHE, ds, cls)
+        return _INDEXES.get(ds, lambda: cls(ds))
 
     def _raters(self, item: int) -> tuple[np.ndarray, np.ndarray]:
         start, end = self.by_item.indptr[item], self.by_item.indptr[item + 1]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+from ..cache import Cache
 from ..data.schema import Dataset, HistoryEntry, Sample
 from ..models.base import Backend
 from ..prompts import fit_history, get_template, parse_student_output
@@ -24,7 +25,7 @@ from .protocol import Prediction, Scorer
 
 REASONING_CUE = "\nReasoning:"
 EVIDENCE_TEMPLATES = ("student", "student_direct", "zero_shot")  # accept `evidence=`
-_INDEXES: dict = {}  # dataset name -> retrieval.ItemIndex
+_INDEXES = Cache("scoring.llm: retrieval.ItemIndex per dataset")  # of the whole catalogue
 
 
 class _BackendChat:
@@ -39,17 +40,20 @@ class _BackendChat:
         return self.backend.apply_chat(messages, add_generation_prompt=add_generation_prompt)
 
 
-def select_history(ds: Dataset, sample: Sample, opts: PromptOptions) -> tuple[HistoryEntry, ...]:
-    """The history entries a prompt shows, oldest first (retrieval.select_history)."""
+def prompt_history(ds: Dataset, sample: Sample, opts: PromptOptions) -> tuple[HistoryEntry, ...]:
+    """The history entries a prompt under `opts` shows, oldest first: all of them, or the
+    history_k that retrieval.select_history picks (the catalogue embedded once per dataset)."""
     if opts.history_k is None:
         return tuple(sample.history)
-    from ..retrieval import ItemIndex, select_history as pick
-    index = None
-    if opts.history_mode == "relevant":
-        if ds.name not in _INDEXES:  # the whole catalogue once per dataset (cached on disk)
-            _INDEXES[ds.name] = ItemIndex.build(ds.items)
-        index = _INDEXES[ds.name]
-    return tuple(pick(sample, opts.history_k, mode=opts.history_mode, index=index))
+    from ..retrieval import select_history
+    index = catalogue_index(ds) if opts.history_mode == "relevant" else None
+    return tuple(select_history(sample, opts.history_k, mode=opts.history_mode, index=index))
+
+
+def catalogue_index(ds: Dataset):
+    """The retrieval.ItemIndex of `ds`'s whole catalogue, built once per dataset object."""
+    from ..retrieval import ItemIndex
+    return _INDEXES.get(ds, lambda: ItemIndex.build(ds.items))
 
 
 class LLMScorer(Scorer):
@@ -83,7 +87,7 @@ class LLMScorer(Scorer):
         entries to fit instead of the options' choice (rank shows every candidate the same
         ones); `reserve`: tokens kept free beyond the generation budget."""
         if history is None:
-            history = select_history(ds, sample, self.options)
+            history = prompt_history(ds, sample, self.options)
         fitted = fit_history(self.builder, ds, sample, self.backend.count_tokens, self.context,
                              history=history,
                              tokenizer=self._chat if self.backend.local_template else None,

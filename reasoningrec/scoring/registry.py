@@ -134,10 +134,12 @@ def load_scorer(spec: str, ds: Dataset, **options) -> Scorer:
             template, spec = name, spec[len(prefix):]
     given = {k: v for k, v in options.items() if v is not None}
     if spec in STUDENTS:
-        name, spec = spec, student_spec(spec)
+        from .students import resolve_student
+        info = resolve_student(spec, fallback=False)
+        spec = info.spec
         # the student's own options, except where the caller asked for something else
         defaults = PromptOptions()
-        given = {**student_options(name), **{k: v for k, v in given.items()
-                                             if v != getattr(defaults, k, None)}}
+        given = {**info.options, **{k: v for k, v in given.items()
+                                    if v != getattr(defaults, k, None)}}
     opts = PromptOptions(**given)
     return LLMScorer(load_backend(spec), template=template, options=opts)

@@ -1,23 +1,24 @@
 """Which student the app serves and the demo pool stores, per dataset, and how the page names it.
 
     from reasoningrec.scoring.students import resolve_student, student_for
-    info = student_for("fashion")          # the dataset's default (scorers.default_student)
+    info = student_for("fashion")          # the dataset's default (scoring.registry.default_student)
     info = resolve_student("student-evidence")
     info.spec, info.title, info.teacher, info.note, info.options
     student_version(info, max_tokens=160)  # "student 72feb8737fa1; max_tokens=160"
 
 A shipped student (a short name of reasoningrec.scoring.registry.STUDENTS) is served with the prompt
 options it learnt on; one whose adapter is missing falls back to the base SmolLM2 and the
-note says so. Any other spec is served as given, with default prompt options.
+note says so (`fallback=False`, as `load_scorer` asks: a FileNotFoundError instead). Any other
+spec is served as given, with default prompt options. This is the one resolution of a student
+name: the app (ui/service.py), the pool builder and `load_scorer` all call it.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .registry import STUDENTS, default_student, student_options, student_spec
+from .registry import STUDENTS, _read_meta, default_student, student_options, student_spec
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,7 @@ class StudentInfo:
 
 
 def _card(name: str) -> dict:
-    path = STUDENTS[name] / "student.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return _read_meta(STUDENTS[name]) if (STUDENTS[name] / "student.json").is_file() else {}
 
 
 def _base_spec(spec: str, backend: str) -> str:
@@ -43,8 +43,10 @@ def _base_spec(spec: str, backend: str) -> str:
     return spec
 
 
-def resolve_student(name: str | None, backend: str = "llamacpp") -> StudentInfo:
-    """`backend` "transformers" serves a shipped student through its PEFT adapter (ZeroGPU)."""
+def resolve_student(name: str | None, backend: str = "llamacpp",
+                    fallback: bool = True) -> StudentInfo:
+    """`backend` "transformers" serves a shipped student through its PEFT adapter (ZeroGPU);
+    `fallback`: a missing adapter gives the base SmolLM2 with a note (else FileNotFoundError)."""
     name = name or "student"
     if name not in STUDENTS:
         return StudentInfo(name, _base_spec(name, backend), name)
@@ -58,6 +60,8 @@ def resolve_student(name: str | None, backend: str = "llamacpp") -> StudentInfo:
         return StudentInfo(name, student_spec(name, backend), title, teacher,
                            options=student_options(name))
     except FileNotFoundError:
+        if not fallback:
+            raise
         return StudentInfo(name, _base_spec("smollm2", backend), "SmolLM2-135M-Instruct (base)", "",
                            f"No distilled student adapter is shipped yet ({STUDENTS[name].name}/"
                            "adapter.gguf is missing), so the student here is the untuned base "

@@ -6,7 +6,7 @@ optional live teacher. Built once per process (app.py) and handed to the tabs an
     student = service.student("fashion")           # .info (StudentInfo: title, teacher, note)
     for kind, value in student.explainer.stream(req.ds, req.sample, max_tokens=80): ...
 
-Each dataset is served its default student (scorers.default_student), unless one student is
+Each dataset is served its default student (scoring.registry.default_student), unless one student is
 asked for; datasets with the same student share one loaded model. The backend is llama.cpp,
 or transformers inside @spaces.GPU on a ZeroGPU Space (reasoningrec/zerogpu.py;
 `AppService.start(backend="transformers")` forces it). The Rate tab uses no model

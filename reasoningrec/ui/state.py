@@ -127,9 +127,7 @@ def build_request(pool: DemoPool, dataset: str, user_id: str, profile: str | Non
     cand = pu.candidate(target)
     edited = profile_edited or history_edited
     if not edited and cand is not None:
-        key = pu.sample.key if target == pu.sample.target else f"{pu.sample.key or pu.user_id}@{target}"
-        sample = replace(pu.sample, target=target, key=key,
-                         label=cand.label if cand.label is not None else -1)
+        sample = pu.candidate_sample(cand)
     else:
         sample = Sample(dataset, "demo", pu.user_id, entries, target, -1,
                         key=f"{pu.user_id}-edited" if edited else f"{pu.user_id}@{target}")

@@ -12,11 +12,11 @@ from collections import Counter
 
 import numpy as np
 
+from ...cache import Cache
 from ...data.schema import Dataset, Sample
 from ..protocol import Prediction, Scorer
 
-_FITTED: dict[tuple, tuple[Dataset, object]] = {}
-_MAX_FITTED = 16
+_FITTED = Cache("baselines: fitted state per dataset and settings", limit=16)
 
 
 def forget_fitted() -> None:
@@ -43,13 +43,8 @@ class BaselineScorer(Scorer):
         raise NotImplementedError
 
     def fit(self, ds: Dataset) -> "BaselineScorer":
-        key = (type(self).__name__, self.settings(), id(ds))
-        hit = _FITTED.get(key)
-        if hit is None or hit[0] is not ds:  # `is` guards against a reused id()
-            if len(_FITTED) >= _MAX_FITTED:
-                _FITTED.pop(next(iter(_FITTED)))
-            hit = _FITTED[key] = (ds, self._fit(ds))
-        self.state, self.dataset_name = hit[1], ds.name
+        state = _FITTED.get(ds, lambda: self._fit(ds), key=(type(self).__name__, self.settings()))
+        self.state, self.dataset_name = state, ds.name
         return self
 
     def predict(self, ds: Dataset, sample: Sample, *, explain: bool = False) -> Prediction:

@@ -3,6 +3,8 @@
     from reasoningrec.scoring.baselines.interactions import training_data
     data = training_data(ds)          # cached per dataset object
     data.users, data.items, data.user, data.item, data.liked   # COO arrays
+    user, item, own = data.locate(samples, leave_one_out=True)  # indices, own pair in data?
+    LikeRates.of(data, 5.0).logits("item", item, samples, own)  # smoothed, own rating out
 
 What goes in: `ds.interactions` (every raw rating; for ML-1M all 1,000,209, the targets
 included) turned into like/dislike with `like_threshold(ds)`, plus the train split's histories
@@ -16,10 +18,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+import scipy.sparse as sp
 
-from ...data.schema import Dataset
+from ...cache import Cache
+from ...data.schema import Dataset, Sample
 
 # liked iff rating >= threshold: the paper's ML-1M files use >= 3, its Amazon files and
 # TALLRec's ML-100K protocol > 3 (= >= 4 on integer stars).
@@ -74,12 +79,60 @@ class TrainingData:
     def pairs(self) -> set[tuple[str, str]]:
         return {(self.users[u], self.items[i]) for u, i in zip(self.user, self.item)}
 
-    def like_rates(self, axis: str, prior: float, strength: float) -> np.ndarray:
-        """Beta-smoothed like-rate per user ("user") or item ("item") index."""
-        idx, size = (self.user, len(self.users)) if axis == "user" else (self.item, len(self.items))
-        likes = np.bincount(idx, weights=self.liked, minlength=size)
-        counts = np.bincount(idx, minlength=size)
-        return (likes + strength * prior) / (counts + strength)
+    def locate(self, samples: list[Sample], leave_one_out: bool = False):
+        """(user, item, own) per sample: its user's and target's index (-1 = not in the data)
+        and, with leave_one_out, whether its own (user, target) pair is a training event (a
+        train target), which the features of lr and mf then leave out (else all False)."""
+        user = np.array([self.user_index.get(s.user_id, -1) for s in samples])
+        item = np.array([self.item_index.get(s.target, -1) for s in samples])
+        own = np.zeros(len(samples), bool)
+        if leave_one_out:
+            known = (user >= 0) & (item >= 0)
+            own = known & (np.asarray(self.rated[np.maximum(user, 0),
+                                                 np.maximum(item, 0)]).ravel() != 0)
+        return user, item, own
+
+    @cached_property
+    def rated(self) -> sp.csr_matrix:
+        """1 at every (user, item) event."""
+        return sp.csr_matrix((np.ones(len(self.user)), (self.user, self.item)),
+                             shape=(len(self.users), len(self.items)))
+
+
+@dataclass
+class LikeRates:
+    """Like and rating counts per user and per item, Beta-smoothed towards the global like-rate
+    with strength k: popularity's P(like) and the like-rate features of lr and mf."""
+
+    likes: dict[str, np.ndarray]    # "user"/"item" -> like counts per index
+    counts: dict[str, np.ndarray]   # "user"/"item" -> rating counts per index
+    global_rate: float
+    prior_strength: float
+
+    @classmethod
+    def of(cls, data: TrainingData, prior_strength: float) -> "LikeRates":
+        index = {"user": (data.user, len(data.users)), "item": (data.item, len(data.items))}
+        return cls({a: np.bincount(i, data.liked, n) for a, (i, n) in index.items()},
+                   {a: np.bincount(i, minlength=n).astype(float) for a, (i, n) in index.items()},
+                   float(data.liked.mean()), prior_strength)
+
+    def _smooth(self, likes, counts):
+        k, g = self.prior_strength, self.global_rate
+        return (likes + k * g) / (counts + k)
+
+    def rates(self, axis: str) -> np.ndarray:
+        """The smoothed like-rate of every user ("user") or item ("item") index."""
+        return self._smooth(self.likes[axis], self.counts[axis])
+
+    def logits(self, axis: str, index: np.ndarray, samples: list[Sample], own: np.ndarray):
+        """(logit of the smoothed like-rate, rating count) at each index (-1: unseen, so the
+        global rate and count 0), each sample's own rating taken out where `own` is set."""
+        own_like = np.array([s.label for s in samples], float) * own
+        seen = index >= 0
+        likes = np.where(seen, self.likes[axis][np.maximum(index, 0)], 0.0) - own_like
+        counts = np.where(seen, self.counts[axis][np.maximum(index, 0)], 0.0) - own
+        rate = self._smooth(likes, counts)
+        return np.log(rate / (1.0 - rate)), counts
 
 
 def build_training_data(ds: Dataset, exclude: set[tuple[str, str]] | None = None) -> TrainingData:
@@ -109,19 +162,9 @@ def build_training_data(ds: Dataset, exclude: set[tuple[str, str]] | None = None
     return TrainingData(users, items, user, item, liked, threshold)
 
 
-_CACHE: dict[int, tuple[Dataset, TrainingData]] = {}
-
-
-def per_dataset(cache: dict, ds: Dataset, build):
-    """`build(ds)` once per dataset object: `cache` maps id(ds) to (ds, value), at most 8."""
-    hit = cache.get(id(ds))
-    if hit is None or hit[0] is not ds:  # `is` guards against a reused id()
-        if len(cache) >= 8:
-            cache.pop(next(iter(cache)))
-        hit = cache[id(ds)] = (ds, build(ds))
-    return hit[1]
+_TRAINING_DATA = Cache("baselines: training data per dataset", limit=8)
 
 
 def training_data(ds: Dataset) -> TrainingData:
     """`build_training_data(ds)`, computed once per dataset object."""
-    return per_dataset(_CACHE, ds, build_training_data)
+    return _TRAINING_DATA.get(ds, lambda: build_training_data(ds))

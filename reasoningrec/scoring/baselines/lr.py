@@ -18,12 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from ...data.schema import Dataset, Sample
 from .base import BaselineScorer
-from .interactions import TrainingData, training_data
+from .interactions import LikeRates, TrainingData, training_data
 
 FEATURES = ("logit_item_like_rate", "logit_user_like_rate", "log_item_count")
 
@@ -31,33 +30,16 @@ FEATURES = ("logit_item_like_rate", "logit_user_like_rate", "log_item_count")
 @dataclass
 class LRState:
     data: TrainingData
-    likes: dict[str, np.ndarray]    # "user"/"item" -> like counts
-    counts: dict[str, np.ndarray]   # "user"/"item" -> rating counts
-    global_rate: float
-    prior_strength: float
+    rates: LikeRates
     model: LogisticRegression | None = None
 
     def features(self, samples: list[Sample], leave_one_out: bool = False):
         """Feature rows and (user, item) indices (-1 = unknown)."""
-        user = np.array([self.data.user_index.get(s.user_id, -1) for s in samples])
-        item = np.array([self.data.item_index.get(s.target, -1) for s in samples])
-        drop = np.zeros(len(samples))
-        if leave_one_out:  # the sample's own rating, where the training data holds it
-            rated = sp.csr_matrix((np.ones(len(self.data.user)), (self.data.user, self.data.item)),
-                                  shape=(len(self.data.users), len(self.data.items)))
-            known = (user >= 0) & (item >= 0)
-            drop = known * np.asarray(rated[np.maximum(user, 0), np.maximum(item, 0)]).ravel()
-        own_like = np.array([s.label for s in samples], float) * drop
-        k, g = self.prior_strength, self.global_rate
+        user, item, own = self.data.locate(samples, leave_one_out)
         X = np.zeros((len(samples), len(FEATURES)))
-        for col, (axis, index) in enumerate((("item", item), ("user", user))):
-            seen = index >= 0
-            likes = np.where(seen, self.likes[axis][np.maximum(index, 0)], 0.0) - own_like
-            counts = np.where(seen, self.counts[axis][np.maximum(index, 0)], 0.0) - drop
-            rate = (likes + k * g) / (counts + k)
-            X[:, col] = np.log(rate / (1.0 - rate))
-            if axis == "item":
-                X[:, 2] = np.log1p(counts)
+        X[:, 0], item_counts = self.rates.logits("item", item, samples, own)
+        X[:, 1], _ = self.rates.logits("user", user, samples, own)
+        X[:, 2] = np.log1p(item_counts)
         return X, user, item
 
 
@@ -75,14 +57,7 @@ class LRScorer(BaselineScorer):
 
     def _fit(self, ds: Dataset) -> LRState:
         data = training_data(ds)
-        n_users, n_items = len(data.users), len(data.items)
-        state = LRState(
-            data,
-            likes={"user": np.bincount(data.user, data.liked, n_users),
-                   "item": np.bincount(data.item, data.liked, n_items)},
-            counts={"user": np.bincount(data.user, minlength=n_users).astype(float),
-                    "item": np.bincount(data.item, minlength=n_items).astype(float)},
-            global_rate=float(data.liked.mean()), prior_strength=self.prior_strength)
+        state = LRState(data, LikeRates.of(data, self.prior_strength))
         train = ds.splits.get("train", [])
         labels = [s.label for s in train]
         if len(set(labels)) < 2:

@@ -28,13 +28,9 @@ from threadpoolctl import threadpool_limits
 from ...config import cpu_threads
 from ...data.schema import Dataset, Sample
 from .base import BaselineScorer
-from .interactions import TrainingData, training_data
+from .interactions import LikeRates, TrainingData, training_data
 
 VIEWS = ("rated", "liked", "disliked")
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    return np.log(p / (1.0 - p))
 
 
 @dataclass
@@ -42,22 +38,15 @@ class MFState:
     data: TrainingData
     matrices: dict[str, sp.csr_matrix]
     models: dict[str, AlternatingLeastSquares]
-    likes: dict[str, np.ndarray]    # "user"/"item" -> like counts
-    counts: dict[str, np.ndarray]   # "user"/"item" -> rating counts
-    global_rate: float
-    prior_strength: float
+    rates: LikeRates
     calibrator: LogisticRegression | None = None
 
     def features(self, samples: list[Sample], leave_one_out: bool = False):
         """Feature rows and (user, item) indices (-1 = unknown); leave_one_out for train targets."""
-        user = np.array([self.data.user_index.get(s.user_id, -1) for s in samples])
-        item = np.array([self.data.item_index.get(s.target, -1) for s in samples])
+        # Leave-one-out removes the target's own rating, where the training data holds it.
+        user, item, drop = self.data.locate(samples, leave_one_out)
         known = (user >= 0) & (item >= 0)
         u, i = np.maximum(user, 0), np.maximum(item, 0)
-        # Leave-one-out removes the target's own rating, where the training data holds it.
-        drop = np.zeros(len(samples), bool)
-        if leave_one_out:
-            drop = known & (np.asarray(self.matrices["rated"][u, i]).ravel() != 0)
         X = np.zeros((len(samples), len(VIEWS) + 2))
         for col, view in enumerate(VIEWS):
             model = self.models[view]
@@ -70,13 +59,8 @@ class MFState:
             else:
                 user_factors = model.user_factors[u]
             X[:, col] = np.where(known, (user_factors * model.item_factors[i]).sum(1), 0.0)
-        own_like = np.array([s.label for s in samples], float) * drop
-        k, g = self.prior_strength, self.global_rate
         for col, (axis, index) in enumerate((("user", user), ("item", item)), len(VIEWS)):
-            seen = index >= 0
-            likes = np.where(seen, self.likes[axis][np.maximum(index, 0)], 0.0) - own_like
-            counts = np.where(seen, self.counts[axis][np.maximum(index, 0)], 0.0) - drop
-            X[:, col] = _logit((likes + k * g) / (counts + k))
+            X[:, col], _ = self.rates.logits(axis, index, samples, drop)
         return X, user, item
 
 
@@ -110,13 +94,7 @@ class MFScorer(BaselineScorer):
                     num_threads=cpu_threads())
                 model.fit(m, show_progress=False)
                 matrices[view], models[view] = m, model
-        state = MFState(
-            data, matrices, models,
-            likes={"user": np.bincount(data.user, data.liked, shape[0]),
-                   "item": np.bincount(data.item, data.liked, shape[1])},
-            counts={"user": np.bincount(data.user, minlength=shape[0]).astype(float),
-                    "item": np.bincount(data.item, minlength=shape[1]).astype(float)},
-            global_rate=float(data.liked.mean()), prior_strength=self.prior_strength)
+        state = MFState(data, matrices, models, LikeRates.of(data, self.prior_strength))
         train = ds.splits.get("train", [])
         labels = [s.label for s in train]
         if len(set(labels)) < 2:

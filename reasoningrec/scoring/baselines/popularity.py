@@ -15,7 +15,7 @@ import numpy as np
 
 from ...data.schema import Dataset, Sample
 from .base import BaselineScorer
-from .interactions import training_data
+from .interactions import LikeRates, training_data
 
 
 @dataclass
@@ -39,9 +39,8 @@ class PopularityScorer(BaselineScorer):
 
     def _fit(self, ds: Dataset) -> PopularityState:
         data = training_data(ds)
-        global_rate = float(data.liked.mean())
-        rate = data.like_rates("item", global_rate, self.prior_strength)
-        return PopularityState(data.item_index, rate, global_rate)
+        rates = LikeRates.of(data, self.prior_strength)
+        return PopularityState(data.item_index, rates.rates("item"), rates.global_rate)
 
     def _score(self, state: PopularityState, samples: list[Sample]):
         index = np.array([state.item_index.get(s.target, -1) for s in samples])
