@@ -14,8 +14,9 @@ batch size, REF candidates also scored one at a time). Each variant runs in its 
 (one llama.cpp library per process), `--rounds` times, variants alternating; every process
 pages the model in untimed, times llama.cpp's raw prompt speed on the longest prompt and the
 fast ranking path (the student's p_yes_many). Appends one row per variant to
-<out>/build_speed.md: median seconds, the median of the per-round ratios to the first variant,
-and the max |dP(Yes)| against the first variant's scores.
+<out>/build_speed.md: median seconds (wall and CPU), the median of the per-round ratios to the
+first variant, and the max and mean |dP(Yes)| against the first variant's scores; every score
+goes to <out>/build_speed_<date>.json.
 """
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ from pathlib import Path
 from speed_common import load, machine, ranking_args, renice
 
 HEADER = ("| date, machine | load before; after | variant | settings | N | tokens evaluated | "
-          "rank s (each round) | rank CPU s | time ratio to first | raw prompt tok/s | "
-          "max abs dP vs first | notes |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+          "rank s (each round) | rank CPU s | time ratio to first | CPU ratio to first | raw prompt "
+          "tok/s | max abs dP vs first | mean abs dP vs first | notes |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 
 
 def child(args) -> None:
@@ -87,6 +89,9 @@ def child(args) -> None:
     print("BUILD_SPEED " + json.dumps(out))
 
 
+KEYS = {"CPU_CORES", "N_BATCH", "N_UBATCH", "GGUF", "KIND", "DTYPE", "BATCH", "REF"}
+
+
 def parse_variant(spec: str) -> tuple[str, str, dict]:
     name, _, rest = spec.partition("=")
     lib, _, keys = rest.partition(":")
@@ -94,6 +99,10 @@ def parse_variant(spec: str) -> tuple[str, str, dict]:
     if not name or (lib and not Path(lib).is_dir()):
         raise SystemExit(f"bad --variant {spec!r}: want NAME=[LIBDIR][:KEY=VAL,...] with an "
                          f"existing LIBDIR")
+    unknown = opts.keys() - KEYS
+    if unknown or opts.get("KIND", "hf") != "hf":
+        raise SystemExit(f"bad --variant {spec!r}: keys are {', '.join(sorted(KEYS))} "
+                         f"(KIND=hf only)")
     return name, lib, opts
 
 
@@ -124,7 +133,11 @@ def main() -> None:
     args = ap.parse_args()
     if args.child:
         return child(args)
+    if args.rounds < 1:
+        raise SystemExit(f"--rounds must be at least 1, got {args.rounds}")
     variants = [parse_variant(v) for v in args.variant or ["current="]]
+    if len({name for name, _, _ in variants}) < len(variants):
+        raise SystemExit("--variant names must differ")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # what the children's backend sets
     reniced, load_before = renice(), load()
     runs: dict[str, list[dict]] = {name: [] for name, _, _ in variants}
@@ -144,7 +157,9 @@ def main() -> None:
         for name, lib, opts in variants:
             rs, base = runs[name], runs[first]
             ratios = [a["seconds"] / b["seconds"] for a, b in zip(rs, base)]
-            dp = max(abs(p - base[0]["scores"][i]) for i, p in rs[0]["scores"].items())
+            diffs = [abs(p - base[0]["scores"][i]) for i, p in rs[0]["scores"].items()]
+            dp = max(diffs)
+            cpu_ratios = [a["cpu_seconds"] / b["cpu_seconds"] for a, b in zip(rs, base)]
             raw = [x["raw_tok_s"] for x in rs if x["raw_tok_s"]]
             settings = ", ".join([f"lib {lib or 'venv'}"] + [f"{k}={v}" for k, v in opts.items()])
             each = ", ".join("%.1f" % x["seconds"] for x in rs)
@@ -155,10 +170,13 @@ def main() -> None:
                     f"{load_after} | {name} | {settings} | {rs[0]['n']} | {rs[0]['evaluated']} | "
                     f"{med:.1f} ({each}) | "
                     f"{statistics.median(x['cpu_seconds'] for x in rs):.1f} | "
-                    f"{statistics.median(ratios):.2f} | {raw_s} | {dp:.1e} | {notes} |\n")
+                    f"{statistics.median(ratios):.2f} | {statistics.median(cpu_ratios):.2f} | "
+                    f"{raw_s} | {dp:.1e} | {statistics.mean(diffs):.1e} | {notes} |\n")
             print(f"{name}: median rank {med:.1f} s, "
                   f"ratio to {first} {statistics.median(ratios):.2f}, max |dP| {dp:.1e}")
-    print(f"appended to {out}")
+    scores = out.with_name(f"build_speed_{time.strftime('%Y%m%d-%H%M')}.json")
+    scores.write_text(json.dumps({name: [x["scores"] for x in rs] for name, rs in runs.items()}))
+    print(f"appended to {out}; every variant's P(Yes) per candidate in {scores}")
 
 
 def argparse_hidden():
