@@ -28,7 +28,7 @@ except ImportError:            # a plain install: nothing to lend a GPU
     def gpu(task=None, **_):
         return task if task is not None else (lambda fn: fn)
 
-from .scoring.llm import FETCH  # noqa: E402  (after the optional spaces import)
+from .scoring.rendered import FETCH  # noqa: E402  (after the optional spaces import)
 
 GPU_SECONDS = 60               # the ZeroGPU slot asked per call (an explanation fits easily)
 BACKENDS = ("auto", "llamacpp", "transformers")

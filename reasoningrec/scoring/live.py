@@ -27,8 +27,9 @@ from collections.abc import Iterator
 
 from ..data.schema import Dataset, Sample
 from ..models.base import Backend
-from .llm import FETCH, LLMScorer
+from .llm import LLMScorer
 from .options import PromptOptions
+from .rendered import FETCH
 
 _END = object()
 

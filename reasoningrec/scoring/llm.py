@@ -25,26 +25,12 @@ from ..models.session import PromptSession
 from ..prompts import fit_history, get_template, parse_student_output
 from .options import PromptOptions
 from .protocol import Prediction, Scorer
-from .rendered import RenderedPrompt
+from .rendered import FETCH, RenderedPrompt
 
 REASONING_CUE = "\nReasoning:"
 EVIDENCE_TEMPLATES = ("student", "student_direct", "zero_shot",  # accept `evidence=`
                       "teacher_cot", "teacher_brief")
 _INDEXES: dict = {}  # dataset name -> retrieval.ItemIndex
-
-
-class _Fetch:
-    """render(evidence=FETCH): the scorer fetches the sample's evidence itself. One object,
-    also after pickling (ZeroGPU hands calls to a forked worker)."""
-
-    def __reduce__(self):
-        return "FETCH"
-
-    def __repr__(self):
-        return "FETCH"
-
-
-FETCH = _Fetch()
 
 
 class BackendChat:

@@ -24,6 +24,20 @@ from ..prompts.templates import CANDIDATE_AT
 from ..prompts.text import Prompt
 
 
+class _Fetch:
+    """render(evidence=FETCH): the scorer fetches the sample's evidence itself. One object,
+    also after pickling (ZeroGPU hands calls to a forked worker)."""
+
+    def __reduce__(self):
+        return "FETCH"
+
+    def __repr__(self):
+        return "FETCH"
+
+
+FETCH = _Fetch()
+
+
 @dataclass(frozen=True)
 class RenderedPrompt:
     prompt: Prompt                     # the messages (servers that template chats themselves)
