@@ -65,7 +65,7 @@ def main() -> None:
         llm = raws[explainer.backend.name]
         for user in users[:args.users]:
             n_prompt, app_pp, n_gen, app_tg = app_run(explainer, ds, user.sample)
-            _, text = explainer.scorer().render(ds, user.sample)
+            text = explainer.scorer().render(ds, user.sample).text
             tokens = explainer.backend.tokenize(text)
             raw_pp = raw_prompt_speed(llm, tokens)
             raw_tg = raw_decode_speed(llm, tokens, n=max(2, n_gen))

@@ -22,7 +22,7 @@ from speed_common import load, machine, ranking_args, renice
 
 from reasoningrec.data import load_dataset
 from reasoningrec.models.base import score_from_vector
-from reasoningrec.models.llamacpp import common_prefix_length
+from reasoningrec.models.session import common_prefix_length
 from reasoningrec.scoring.rank import candidate_items, candidate_prompts
 from reasoningrec.scoring.registry import load_scorer
 
@@ -94,7 +94,7 @@ def main() -> None:
     sample = ds.sample("test", args.user)
     scorer = load_scorer(args.model, ds)
     ids = candidate_items(ds, sample, args.candidates)
-    texts, _ = candidate_prompts(scorer, ds, sample, ids)
+    texts = [r.text for r in candidate_prompts(scorer, ds, sample, ids)]
     tokens = [scorer.backend.tokenize(t) for t in texts]
     alone = [scorer.backend.p_yes(t, reuse_cache=False).p_yes for t in texts]
     seq, seq_cpu, seq_wall = timed(lambda: [s.p_yes for s in scorer.backend.p_yes_many(texts)])

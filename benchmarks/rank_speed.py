@@ -17,7 +17,7 @@ from pathlib import Path
 from speed_common import load, machine, ranking_args, raw_llama, raw_prompt_speed, renice
 
 from reasoningrec.data import load_dataset
-from reasoningrec.models.llamacpp import common_prefix_length
+from reasoningrec.models.session import common_prefix_length
 from reasoningrec.scoring.rank import candidate_items, candidate_prompts, rank_candidates
 from reasoningrec.scoring.registry import load_scorer
 
@@ -38,7 +38,7 @@ def main() -> None:
     if not hasattr(scorer, "backend") or not hasattr(scorer.backend, "llm"):
         raise SystemExit(f"rank_speed needs a llama.cpp model, not {args.model!r}")
     ids = candidate_items(ds, sample, args.candidates)
-    texts, _ = candidate_prompts(scorer, ds, sample, ids)
+    texts = [r.text for r in candidate_prompts(scorer, ds, sample, ids)]
     tokens = [scorer.backend.tokenize(t) for t in texts]
     prefix = min(common_prefix_length(tokens[0], t) for t in tokens)
     evaluated = prefix + sum(len(t) - prefix for t in tokens)

@@ -73,7 +73,7 @@ def main() -> None:
     reniced, load_before = renice(), load()
     ds = load_dataset("ml1m", args.data_dir)
     scorer = load_scorer("student", ds)
-    _, text = scorer.render(ds, ds.sample("test", "1"))
+    text = scorer.render(ds, ds.sample("test", "1")).text
     llm = scorer.backend.llm
     base = {"model": llm.model_path, "lora": llm.lora_path, "tail": args.tail,
             "tokens": scorer.backend.tokenize(text), "decode": args.decode,

@@ -30,6 +30,8 @@ except ImportError:            # a plain install: nothing to lend a GPU
     def gpu(task=None, **_):
         return task if task is not None else (lambda fn: fn)
 
+from .scoring.rendered import FETCH  # noqa: E402  (after the optional spaces import)
+
 GPU_SECONDS = 60               # the ZeroGPU slot asked per call (an explanation fits easily)
 _EXPLAINERS: dict[int, object] = {}
 
@@ -52,13 +54,13 @@ def serving_backend(choice: str = "auto") -> str:
 
 
 @gpu(duration=GPU_SECONDS)
-def _predict(key, ds, sample, profile):
-    return _EXPLAINERS[key].predict(ds, sample, profile)
+def _predict(key, ds, sample, profile, evidence):
+    return _EXPLAINERS[key].predict(ds, sample, profile, evidence=evidence)
 
 
 @gpu(duration=GPU_SECONDS)
-def _stream(key, ds, sample, profile, max_tokens):
-    yield from _EXPLAINERS[key].stream(ds, sample, profile, max_tokens)
+def _stream(key, ds, sample, profile, max_tokens, evidence):
+    yield from _EXPLAINERS[key].stream(ds, sample, profile, max_tokens, evidence=evidence)
 
 
 @gpu(duration=GPU_SECONDS)
@@ -78,11 +80,11 @@ class GPUExplainer:
     def __getattr__(self, name):
         return getattr(self.explainer, name)
 
-    def predict(self, ds, sample, profile=None):
-        return _predict(self.key, ds, sample, profile)
+    def predict(self, ds, sample, profile=None, *, evidence=FETCH):
+        return _predict(self.key, ds, sample, profile, evidence)
 
-    def stream(self, ds, sample, profile=None, max_tokens=None):
-        return _stream(self.key, ds, sample, profile, max_tokens)
+    def stream(self, ds, sample, profile=None, max_tokens=None, *, evidence=FETCH):
+        return _stream(self.key, ds, sample, profile, max_tokens, evidence)
 
     def rank(self, ds, sample, candidates, progress=None):
         """One GPU call for all candidates (batched there): progress is told once, at the end."""

@@ -37,8 +37,8 @@ def tiny(tiny_model):  # noqa: F811
 
 def rendered(backend, ds, sample, *flags):
     scorer = LLMScorer(backend, "student", options(*flags), max_new_tokens=16)
-    fitted, text = scorer.render(ds, sample)
-    return scorer, fitted, text
+    fitted = scorer.render(ds, sample)
+    return scorer, fitted, fitted.text
 
 
 def test_each_flag_changes_the_prompt_as_it_says(ml1m, fashion, tiny):

@@ -202,7 +202,7 @@ def test_saved_prompt_state_gives_the_scratch_score_and_streams(pool):
     assert kinds[0] == "prediction" and kinds[-1] == "done" and "token" in kinds
     stats = events[-1][1]
     assert stats["reused"] == stats["prompt_tokens"] == first["prompt_tokens"]  # restored, not re-read
-    _, text = ex.scorer().render(ds, a.sample)
+    text = ex.scorer().render(ds, a.sample).text
     assert abs(events[0][1].p_yes - backend.p_yes(text, reuse_cache=False).p_yes) < 1e-6
     assert ex.predict(ds, a.sample).p_yes == pytest.approx(events[0][1].p_yes, abs=1e-6)
 

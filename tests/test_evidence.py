@@ -154,8 +154,8 @@ def test_prompt_with_evidence_fits_the_students_budget(ml1m, fashion):
             scorer = LLMScorer(HFBackend.wrap(tok), "student",
                                PromptOptions(with_description=False, history_k=10, evidence=True),
                                max_new_tokens=128, context=640)
-            rendered, _ = scorer.render(ds, sample)
-            assert text in rendered.text and rendered.tokens <= 640 - 128
+            rendered = scorer.render(ds, sample)
+            assert text in rendered.text and rendered.n_tokens <= 640 - 128
     with pytest.raises(ValueError, match="cannot show collaborative evidence"):
         LLMScorer(HFBackend.wrap(tok), "tallrec", PromptOptions(evidence=True))
 
@@ -251,12 +251,12 @@ def test_the_hybrid_student_in_the_app_reads_the_pools_evidence():
     pool, scorer = service.pool, service.explainer.scorer()
     user = pool.users["ml1m"][0]
     req = build_request(pool, "ml1m", user.user_id)
-    text = scorer.render(req.ds, req.sample)[1]
+    text = scorer.render(req.ds, req.sample).text
     assert f"P(like)={req.evidence['mf_p_like']:.2f}" in text
     assert f"{req.evidence['item_raters']:,} users watched it" in text
     history = [[h.item_id, h.liked] for h in user.sample.history][1:]
     edited = build_request(pool, "ml1m", user.user_id, history=history)
-    text = scorer.render(edited.ds, edited.sample)[1]
+    text = scorer.render(edited.ds, edited.sample).text
     assert "Community evidence" in text and "P(like)" not in text
     assert f"{req.evidence['item_raters']:,} users watched it" in text
     assert 0.0 <= service.explainer.predict(req.ds, req.sample).p_yes <= 1.0

@@ -96,7 +96,7 @@ def test_student_scored_through_the_server_with_a_local_tokenizer(server, local,
     options = PromptOptions(history_k=5, with_description=False)
     remote = LLMScorer(backend, options=options, context=1024, max_new_tokens=8)
     mine = LLMScorer(local, options=options, context=1024, max_new_tokens=8)
-    assert remote.render(ds, samples[0])[1] == mine.render(ds, samples[0])[1]
+    assert remote.render(ds, samples[0]).text == mine.render(ds, samples[0]).text
     expected = [p.p_yes for p in mine.predict_many(ds, samples)]
     got = remote.predict_many(ds, samples)
     assert not any(p.hard_label for p in got)

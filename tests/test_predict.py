@@ -25,7 +25,7 @@ def test_student_prediction_and_rationale_follow_the_score(ml1m, tiny):
     scorer = LLMScorer(tiny, "student", max_new_tokens=12)
     sample = ml1m.sample("test", "1")
     pred = scorer.predict(ml1m, sample, explain=True)
-    fitted, text = scorer.render(ml1m, sample)
+    text = scorer.render(ml1m, sample).text
     assert text.endswith("Prediction:")
     assert pred.p_yes == pytest.approx(tiny.p_yes(text).p_yes, abs=1e-9)
     assert 0.0 < pred.p_yes < 1.0 and not pred.hard_label
@@ -52,10 +52,10 @@ def test_small_context_drops_oldest_history(ml1m, tiny):
     full = LLMScorer(tiny, "student", max_new_tokens=16)
     small = LLMScorer(tiny, "student", max_new_tokens=16, context=700)
     sample = ml1m.sample("test", "1")
-    fitted, _ = small.render(ml1m, sample)
-    assert fitted.tokens <= 700 - 16 and 0 < len(fitted.kept) < 20
+    fitted = small.render(ml1m, sample)
+    assert fitted.n_tokens <= 700 - 16 and 0 < len(fitted.kept) < 20
     assert fitted.kept == sample.history[-len(fitted.kept):]
-    assert full.render(ml1m, sample)[0].tokens > fitted.tokens
+    assert full.render(ml1m, sample).n_tokens > fitted.n_tokens
 
 
 def test_history_options(ml1m):
@@ -69,7 +69,7 @@ def test_history_options(ml1m):
 
 def test_zero_shot_scores_at_turn_start(ml1m, tiny, tiny_model):  # noqa: F811
     scorer = load_scorer(f"zero-shot:llamacpp:{tiny_model.gguf}", ml1m)
-    _, text = scorer.render(ml1m, ml1m.sample("test", "1"))
+    text = scorer.render(ml1m, ml1m.sample("test", "1")).text
     assert text.endswith("<|im_start|>assistant\n")
     pred = scorer.predict(ml1m, ml1m.sample("test", "1"), explain=True)
     assert pred.rationale is None and 0 < pred.p_yes < 1

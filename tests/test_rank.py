@@ -46,7 +46,7 @@ def test_hf_batched_ranking_matches_one_at_a_time(ml1m, tiny_model):  # noqa: F8
     scorer = LLMScorer(HFBackend(str(tiny_model.hf_dir), batch_size=12), "student")
     sample = ml1m.sample("test", "1")
     ids = candidate_items(ml1m, sample, 12)
-    texts, _ = candidate_prompts(scorer, ml1m, sample, ids)
+    texts = [r.text for r in candidate_prompts(scorer, ml1m, sample, ids)]
     assert len({len(scorer.backend.tokenize(t)) for t in texts}) > 1  # padding is exercised
     batched, _ = rank_candidates(scorer, ml1m, sample, ids, fast=True)
     alone = dict(rank_candidates(scorer, ml1m, sample, ids, fast=False)[0])
@@ -65,14 +65,14 @@ def test_evidence_student_ranks_with_evidence_in_its_prompts(ml1m):
     assert scorer.options.evidence
     sample = ml1m.sample("test", "1")
     ids = candidate_items(ml1m, sample, 4)
-    texts, _ = candidate_prompts(scorer, ml1m, sample, ids)
+    texts = [r.text for r in candidate_prompts(scorer, ml1m, sample, ids)]
     index = EvidenceIndex.fit(ml1m)
     lines = [evidence_text(index.evidence(replace(sample, target=i)), wording(ml1m)).strip()
              for i in ids]
     assert len(set(lines)) == len(ids)  # each candidate has its own evidence
     for item_id, line, text in zip(ids, lines, texts):
         assert line in text and sum(other in text for other in lines) == 1
-        assert text == scorer.render(ml1m, replace(sample, target=item_id))[1]
+        assert text == scorer.render(ml1m, replace(sample, target=item_id)).text
     ranked, _ = rank_candidates(scorer, ml1m, sample, ids)
     first, p = ranked[0]
     assert p == pytest.approx(scorer.predict(ml1m, replace(sample, target=first)).p_yes, abs=1e-3)

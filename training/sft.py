@@ -119,7 +119,7 @@ def build_examples(cfg: TrainConfig, ds, scorer, tokenizer):
         else tokenizer.eos_token_id
     train = []
     for sample in chosen:
-        prompt_ids = scorer.backend.tokenize(scorer.render(ds, sample)[1])
+        prompt_ids = scorer.render(ds, sample).token_ids
         completion = student_completion(sample.label, rows[sample.sample_id]["rationale"]
                                         if cfg.reasoning else None)
         completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
@@ -128,7 +128,7 @@ def build_examples(cfg: TrainConfig, ds, scorer, tokenizer):
                       "labels": [-100] * len(prompt_ids) + completion_ids,
                       "answer_index": len(prompt_ids)})  # where " Yes"/" No" sits
     train += answer_only_examples(cfg, ds, scorer, tokenizer, exclude=set(rows))
-    val = [{"input_ids": scorer.backend.tokenize(scorer.render(ds, s)[1]), "label": s.label}
+    val = [{"input_ids": scorer.render(ds, s).token_ids, "label": s.label}
            for s in stratified_sample(ds.splits[cfg.val_split], cfg.val_samples, cfg.seed)]
     return train, val
 
@@ -141,7 +141,7 @@ def answer_only_examples(cfg: TrainConfig, ds, scorer, tokenizer, exclude: set) 
     pool = [s for s in ds.splits["train"] if s.sample_id not in exclude]
     out = []
     for sample in stratified_sample(pool, cfg.answer_only_samples, cfg.seed + 1):
-        prompt_ids = scorer.backend.tokenize(scorer.render(ds, sample)[1])
+        prompt_ids = scorer.render(ds, sample).token_ids
         answer_ids = tokenizer(student_completion(sample.label, None),
                                add_special_tokens=False)["input_ids"]
         out.append({"input_ids": prompt_ids + answer_ids,

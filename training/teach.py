@@ -38,7 +38,7 @@ from pathlib import Path
 from reasoningrec.commands import positive_int
 from reasoningrec.data import DataError, load_dataset
 from reasoningrec.data.sampling import stratified_sample
-from reasoningrec.scoring.llm import prompt_history
+from reasoningrec.scoring.llm import BackendChat, LLMScorer
 from reasoningrec.scoring.options import add_prompt_args, prompt_options
 from reasoningrec.prompts import PROFILE_HISTORY, build, fit_history, get_template
 from reasoningrec.prompts import item_description_v1
@@ -112,17 +112,6 @@ def append_row(handle, row: dict) -> None:
 
 
 # -- jobs --------------------------------------------------------------------------------------
-class ChatRenderer:
-    """Lets fit_history render through a backend's own chat template."""
-    chat_template = True
-
-    def __init__(self, backend):
-        self.backend = backend
-
-    def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=True):
-        return self.backend.apply_chat(messages, add_generation_prompt=add_generation_prompt)
-
-
 def select_samples(ds, split: str, sample_k: int, seed: int, limit: int | None) -> list:
     if split not in ds.splits:
         raise SystemExit(f"{ds.name} has no split {split!r}; it has {sorted(ds.splits)}")
@@ -134,7 +123,7 @@ def select_samples(ds, split: str, sample_k: int, seed: int, limit: int | None) 
 def make_jobs(task: str, ds, samples, backend, args) -> list[Job]:
     """One Job a key, prompts fitted to the teacher's context (oldest history dropped)."""
     local = backend.local_template
-    renderer = ChatRenderer(backend) if local else None
+    renderer = BackendChat(backend) if local else None
     jobs, seen = [], set()
 
     def fitted(template: str, sample, history=None, **options):
@@ -144,19 +133,14 @@ def make_jobs(task: str, ds, samples, backend, args) -> list[Job]:
                           **options)
         return name, fit.prompt, fit.text, fit.tokens
 
-    opts = prompt_options(args)
+    if task == "rationale":
+        scorer = LLMScorer(backend, args.template, prompt_options(args), args.max_tokens,
+                           context=args.context)
     for sample in samples:
-        options = {"with_profile": opts.with_profile, "with_description": opts.with_description}
-        if task == "rationale":
-            shown = prompt_history(ds, sample, opts) if opts.history_k else None
-            if opts.evidence:  # training ratings only (reasoningrec/scoring/evidence.py)
-                from reasoningrec.scoring.evidence import EvidenceIndex, evidence_text
-                from reasoningrec.prompts.text import wording
-                options["evidence"] = evidence_text(EvidenceIndex.fit(ds).evidence(sample),
-                                                    wording(ds))
-            name, prompt, text, n = fitted(args.template, sample, history=shown, **options)
-            jobs.append(Job(sample.sample_id, prompt.chat(), text if local else None, n, name,
-                            sample.label, sample))
+        if task == "rationale":  # rendered as the scorer renders (evidence: training ratings)
+            r = scorer.render(ds, sample)
+            jobs.append(Job(sample.sample_id, r.prompt.chat(), r.text if local else None,
+                            r.n_tokens, r.template, sample.label, sample))
         elif task == "profile" and sample.user_id not in seen:
             seen.add(sample.user_id)
             name, prompt, text, n = fitted("user_profile", sample,

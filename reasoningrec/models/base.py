@@ -4,6 +4,8 @@
     prompt = backend.apply_chat([{"role": "user", "content": "Like it?"}]) + "Prediction:"
     for piece in backend.stream(prompt, max_tokens=64): print(piece, end="")
     backend.p_yes(prompt)   # Score(p_yes=0.73, hard_label=False, source='logits')
+    with backend.session(prompt) as s:                      # prompts continuing one prefix
+        s.p_yes(); s.score_continuations([" a", " b"]); "".join(s.stream(" Yes", max_tokens=8))
 
 P(Yes) is read at the position right after the prompt: P(Yes) / (P(Yes) + P(No)).
 Choice of answer token: tokenisers have both `Yes` and ` Yes` (and `No`, ` No`); which one a
@@ -11,12 +13,17 @@ model emits depends on how the prompt ends (SmolLM2 puts `Yes` with no space aft
 "assistant\\n", ` Yes` after "Prediction:"). Rather than guess, each answer's mass is the
 logsumexp over every single-token spelling in ANSWER_VARIANTS, so the score is right whatever
 the prompt's last character. Token ids come from the backend's tokenizer at run time.
+
+Prompts sharing a prefix go through `Backend.session(prefix)` (session.py): plain here, the
+prefix read once from llama.cpp's KV state there.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+
+from .session import PromptSession
 
 ANSWER_VARIANTS = {"yes": ("Yes", " Yes"), "no": ("No", " No")}
 
@@ -123,6 +130,9 @@ class Backend:
     name: str = "backend"
     # False for servers that apply their own chat template (no apply_chat/tokenize here).
     local_template: bool = True
+    # True when session(prefix, keep=True) keeps the prefix's evaluated state for later
+    # sessions (a prompt evaluated ahead of a Run: the app's warm)
+    keeps_prompts: bool = False
 
     def tokenize(self, text: str) -> list[int]:
         raise NotImplementedError
@@ -160,6 +170,13 @@ class Backend:
     def p_yes_many(self, prompts: list[str]) -> list[Score]:
         """P(Yes) for many prompts; backends that can reuse a shared prefix override this."""
         return [self.p_yes(p) for p in prompts]
+
+    def session(self, prefix: str, keep: bool = False) -> PromptSession:
+        """A PromptSession for prompts starting with `prefix` (see the module doc)."""
+        return PromptSession(self, prefix, keep)
+
+    def forget_prompts(self) -> None:
+        """Drop the prompt states sessions kept (benchmarks: a cold start); none here."""
 
     def close(self) -> None:
         """Free the model or connection (optional)."""

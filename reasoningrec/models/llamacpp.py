@@ -38,7 +38,9 @@ import numpy as np
 from ..cache import Cache
 from ..config import cpu_threads, decode_threads
 from .base import Backend, BackendError, Score, answer_token_ids, score_from_vector
+from .llamacpp_session import LlamaSession, PromptStates
 from .registry import ModelNotFound
+from .session import common_prefix_length
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see the module doc
 
@@ -50,14 +52,6 @@ def _close_shared() -> None:
     """Free shared models before interpreter teardown (Llama.__del__ fails late in it)."""
     for backend in _SHARED.values():
         backend.close()
-
-
-def common_prefix_length(a, b) -> int:
-    n = min(len(a), len(b))
-    for i in range(n):
-        if a[i] != b[i]:
-            return i
-    return n
 
 
 def render_chat_template(template: str, messages: list[dict], add_generation_prompt: bool,
@@ -76,9 +70,12 @@ def render_chat_template(template: str, messages: list[dict], add_generation_pro
 
 
 class LlamaCppBackend(Backend):
+    keeps_prompts = True  # session(prefix, keep=True) keeps KV states (llamacpp_session.py)
+
     def __init__(self, model_path: str | Path, lora_path: str | Path | None = None,
                  n_ctx: int = 4096, n_threads: int | None = None, n_batch: int = 512,
-                 repeat_penalty: float = 1.0, n_decode_threads: int | None = None):
+                 repeat_penalty: float = 1.0, n_decode_threads: int | None = None,
+                 keep_states: int = 12):
         from llama_cpp import Llama
 
         model_path = Path(model_path).expanduser()
@@ -101,6 +98,7 @@ class LlamaCppBackend(Backend):
         self.n_vocab = self.llm.n_vocab()
         self.answer_ids = answer_token_ids(self.tokenize)
         self._scored: list[int] = []  # the cache's tokens, when scoring evaluated them
+        self.states = PromptStates(self, keep_states)  # prompts sessions kept (keep=True)
 
     @classmethod
     def shared(cls, model_path, lora_path=None, **options) -> "LlamaCppBackend":
@@ -216,7 +214,13 @@ class LlamaCppBackend(Backend):
                                                 self.answer_ids))
         return scores
 
-    # -- saved prompt states (the app keeps one per user: reasoningrec/scoring/live.py) -------------
+    # -- sessions and saved prompt states (llamacpp_session.py) ---------------------------------
+    def session(self, prefix: str, keep: bool = False) -> LlamaSession:
+        return LlamaSession(self, prefix, keep)
+
+    def forget_prompts(self) -> None:
+        self.states.clear()
+
     def save_prompt_state(self) -> tuple:
         """The KV cache of the last scored prompt and its tokens (llama.cpp's own context
         state, ~23 KB a token for SmolLM2; Llama.save_state would also copy 512 logit rows).

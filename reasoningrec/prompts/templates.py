@@ -43,6 +43,9 @@ STUDENT_PREFIX = "Prediction:"
 STUDENT_ANSWERS = (" Yes", " No")      # continuations of "Prediction:"
 TURN_START_ANSWERS = ("Yes", "No")     # at the start of an assistant turn
 PROFILE_HISTORY = 15                   # the paper profiles users from their first 15 items
+# Prompt.meta key of the predicting templates: where, in the last message, the text that
+# depends on the candidate item begins (all before it is shared by a user's candidates)
+CANDIDATE_AT = "candidate_at"
 ALPACA_PREAMBLE = ("Below is an instruction that describes a task, paired with an input that "
                    "provides further context. Write a response that appropriately completes "
                    "the request.")
@@ -133,10 +136,10 @@ def _predict_context(ds, sample, history, with_profile, with_description, profil
     system = (f"You are an expert {words.expert} and recommender. Given {given} of recent "
               f"liked and disliked {words.nouns}, identify whether the user will like the "
               f"target {words.noun} or not.")
-    body = (f"{_history_block(words, prof, lines)}\n"
-            f"The user {words.verb} the next target {words.noun} - "
-            f"{item_line(target, with_description)}\n{_evidence_line(evidence)}")
-    return words, system, body, ids, target
+    head = (f"{_history_block(words, prof, lines)}\n"
+            f"The user {words.verb} the next target {words.noun} - ")
+    body = f"{head}{item_line(target, with_description)}\n{_evidence_line(evidence)}"
+    return words, system, body, ids, target, {CANDIDATE_AT: len(head)}
 
 
 def student_v1(ds, sample, *, history=None, with_profile=True, with_description=True,
@@ -157,8 +160,8 @@ def student_direct_v1(ds, sample, *, history=None, with_profile=True, with_descr
 
 def _student(name, ds, sample, history, with_profile, with_description, profile,
              evidence=None) -> Prompt:
-    words, system, body, ids, target = _predict_context(ds, sample, history, with_profile,
-                                                        with_description, profile, evidence)
+    words, system, body, ids, target, meta = _predict_context(
+        ds, sample, history, with_profile, with_description, profile, evidence)
     task = f"Predict whether the user will like the target {words.noun} - \"{item_title(target)}\""
     if name.startswith("student_direct"):
         ask = f"{task}. Answer in the following format -\nPrediction: Yes or No"
@@ -169,7 +172,7 @@ def _student(name, ds, sample, history, with_profile, with_description, profile,
     user = body + "Do not use any information not mentioned above. " + ask
     return Prompt(name, ({"role": "system", "content": system},
                          {"role": "user", "content": user}), ids,
-                  assistant_prefix=STUDENT_PREFIX, answer_texts=STUDENT_ANSWERS)
+                  assistant_prefix=STUDENT_PREFIX, answer_texts=STUDENT_ANSWERS, meta=meta)
 
 
 def student_completion(label: int, reasoning: str | None) -> str:
@@ -195,13 +198,13 @@ def parse_student_output(text: str) -> tuple[int | None, str]:
 def zero_shot_v1(ds, sample, *, history=None, with_profile=True, with_description=True,
                  profile=None, evidence: str | None = None) -> Prompt:
     """Same context as the student; the answer is the first assistant token."""
-    words, system, body, ids, target = _predict_context(ds, sample, history, with_profile,
-                                                        with_description, profile, evidence)
+    words, system, body, ids, target, meta = _predict_context(
+        ds, sample, history, with_profile, with_description, profile, evidence)
     user = body + (f"Will the user like the target {words.noun} - \"{item_title(target)}\"? "
                    f"Answer with only Yes or No.")
     return Prompt("zero_shot/v1", ({"role": "system", "content": system},
                                    {"role": "user", "content": user}), ids,
-                  answer_texts=TURN_START_ANSWERS)
+                  answer_texts=TURN_START_ANSWERS, meta=meta)
 
 
 def tallrec_v1(ds, sample, *, history=None, with_profile=True, with_description=True,
@@ -213,13 +216,13 @@ def tallrec_v1(ds, sample, *, history=None, with_profile=True, with_description=
     disliked = ", ".join(f'"{item_title(ds.item(e.item_id))}"' for e in entries if not e.liked)
     instruction = (f"Given the user's preference and unpreference, identify whether the user "
                    f"will like the target {words.noun} by answering \"Yes.\" or \"No.\".")
-    inp = (f"User Preference: {liked}\nUser Unpreference: {disliked}\nWhether the user will "
-           f"like the target {words.noun} \"{item_title(ds.item(sample.target))}\"?")
+    head = (f"### Instruction:\n{instruction}\n\n### Input:\nUser Preference: {liked}\n"
+            f"User Unpreference: {disliked}\nWhether the user will like the target {words.noun} \"")
     return Prompt("tallrec/v1", ({"role": "system", "content": ALPACA_PREAMBLE},
-                                 {"role": "user", "content": f"### Instruction:\n{instruction}"
-                                                             f"\n\n### Input:\n{inp}"}),
+                                 {"role": "user", "content": f"{head}"
+                                  f"{item_title(ds.item(sample.target))}\"?"}),
                   tuple(e.item_id for e in entries), answer_texts=TURN_START_ANSWERS,
-                  response_cue="### Response:\n")
+                  response_cue="### Response:\n", meta={CANDIDATE_AT: len(head)})
 
 
 def user_profile_v1(ds, sample, *, history=None, with_profile=True, with_description=True,

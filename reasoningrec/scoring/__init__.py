@@ -3,6 +3,7 @@
     protocol.py   Prediction and the Scorer interface every model implements
     options.py    PromptOptions: the paper's ablations and history choices (one source of flags)
     llm.py        LLMScorer: render a prompt once, read P(Yes) off a backend, explain
+    rendered.py   RenderedPrompt: the one rendering of a sample that everything downstream reads
     registry.py   `--model` names -> scorers (shipped students, baselines, authors: replays)
     students.py   which student the app serves per dataset, and how the page names it
     live.py       the app's streaming adapter (a worker thread over a backend session)

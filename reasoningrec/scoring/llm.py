@@ -5,6 +5,8 @@
     pred = scorer.predict(ds, ds.sample("test", "1"), explain=True)
     pred.p_yes, pred.rationale
     for piece in scorer.stream_explanation(ds, sample): ...   # the app streams this
+    r = scorer.render(ds, sample)          # RenderedPrompt (rendered.py): render once, then
+    scorer.predict(ds, sample, rendered=r) # hand it on (live, rank and training do)
 
 The student's rationale is generated *after* the prediction is fixed: the prompt continues
 with "Prediction: Yes" (or No, whichever P(Yes) says) and "Reasoning:", so the explanation
@@ -15,20 +17,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 
 from ..cache import Cache
 from ..data.schema import Dataset, HistoryEntry, Sample
 from ..models.base import Backend
+from ..models.session import PromptSession
 from ..prompts import fit_history, get_template, parse_student_output
 from .options import PromptOptions
 from .protocol import Prediction, Scorer
+from .rendered import FETCH, RenderedPrompt
 
 REASONING_CUE = "\nReasoning:"
-EVIDENCE_TEMPLATES = ("student", "student_direct", "zero_shot")  # accept `evidence=`
+EVIDENCE_TEMPLATES = ("student", "student_direct", "zero_shot",  # accept `evidence=`
+                      "teacher_cot", "teacher_brief")
 _INDEXES = Cache("scoring.llm: retrieval.ItemIndex per dataset")  # of the whole catalogue
 
 
-class _BackendChat:
+class BackendChat:
     """Lets the budget fitter render prompts through a backend's own chat template."""
 
     chat_template = True
@@ -79,36 +85,47 @@ class LLMScorer(Scorer):
         if self.options.evidence and self.template.split("/")[0] not in EVIDENCE_TEMPLATES:
             raise ValueError(f"template {self.template} cannot show collaborative evidence; "
                              f"those that can: {', '.join(EVIDENCE_TEMPLATES)}")
-        self._chat = _BackendChat(backend)
+        self._chat = BackendChat(backend)
 
     def render(self, ds: Dataset, sample: Sample, profile: str | None = None, *,
-               history: tuple[HistoryEntry, ...] | None = None, reserve: int = 0):
-        """The fitted prompt: (Fitted, text ending at the answer position). `history`: the
+               history: tuple[HistoryEntry, ...] | None = None, reserve: int = 0,
+               evidence=FETCH) -> RenderedPrompt:
+        """The fitted prompt, ending at the answer position (rendered.py). `history`: the
         entries to fit instead of the options' choice (rank shows every candidate the same
-        ones); `reserve`: tokens kept free beyond the generation budget."""
+        ones); `reserve`: tokens kept free beyond the generation budget; `evidence`: the
+        sample's evidence figures when the caller holds them (the app's request), else they
+        are fetched (evidence_source, or the dataset's ratings) when the options show them."""
         if history is None:
             history = prompt_history(ds, sample, self.options)
+        if not self.options.evidence:
+            evidence = None
+        elif evidence is FETCH:
+            evidence = self._evidence(ds, sample)
+        shown = {}
+        if evidence:
+            from .evidence import evidence_text
+            from ..prompts.text import wording
+            shown = {"evidence": evidence_text(evidence, wording(ds))}
         fitted = fit_history(self.builder, ds, sample, self.backend.count_tokens, self.context,
                              history=history,
                              tokenizer=self._chat if self.backend.local_template else None,
                              reserve=self.max_new_tokens + reserve,
                              with_profile=self.options.with_profile,
                              with_description=self.options.with_description, profile=profile,
-                             **self._evidence(ds, sample))
+                             **shown)
         text = fitted.text
         if fitted.prompt.response_cue and not text.endswith(fitted.prompt.response_cue):
             text += fitted.prompt.response_cue  # TALLRec's Alpaca cue inside the chat turn
-        return fitted, text
+        return RenderedPrompt(fitted.prompt, text, fitted.tokens, fitted.kept, fitted.dropped,
+                              evidence or None,
+                              self.backend.tokenize if self.backend.local_template else None)
 
-    def _evidence(self, ds: Dataset, sample: Sample) -> dict:
-        """{"evidence": text} for the builder when the option is on, else nothing."""
-        if not self.options.evidence:
-            return {}
-        from .evidence import EvidenceIndex, evidence_text
-        from ..prompts.text import wording
-        ev = self.evidence_source(ds, sample) if self.evidence_source else \
-            EvidenceIndex.fit(ds).evidence(sample)
-        return {"evidence": evidence_text(ev, wording(ds))} if ev else {}
+    def _evidence(self, ds: Dataset, sample: Sample) -> dict | None:
+        """The sample's evidence figures: evidence_source's, else EvidenceIndex.fit(ds)'s."""
+        if self.evidence_source:
+            return self.evidence_source(ds, sample)
+        from .evidence import EvidenceIndex
+        return EvidenceIndex.fit(ds).evidence(sample)
 
     @property
     def eval_batch(self) -> int:
@@ -116,10 +133,9 @@ class LLMScorer(Scorer):
         return getattr(self.backend, "batch_size", 1)
 
     @staticmethod
-    def _extra(template: str, fitted) -> dict:
-        return {"template": template, "history_kept": len(fitted.kept),
-                "history_dropped": fitted.dropped,
-                "history_shown": [e.item_id for e in fitted.kept]}
+    def _extra(r: RenderedPrompt) -> dict:
+        return {"template": r.template, "history_kept": len(r.kept), "history_dropped": r.dropped,
+                "history_shown": [e.item_id for e in r.kept]}
 
     def predict_many(self, ds: Dataset, samples: list[Sample]) -> list[Prediction]:
         """Scores only, the prompts scored together by backend.p_yes_many (batched on a GPU)."""
@@ -127,25 +143,32 @@ class LLMScorer(Scorer):
             return [self.predict(ds, s) for s in samples]
         start = time.perf_counter()
         rendered = [self.render(ds, s) for s in samples]
-        scores = self.backend.p_yes_many([text for _, text in rendered])
+        scores = self.backend.p_yes_many([r.text for r in rendered])
         seconds = (time.perf_counter() - start) / max(1, len(samples))
-        return [Prediction(score.p_yes, hard_label=score.hard_label, prompt_tokens=fitted.tokens,
-                           seconds=seconds, extra=self._extra(self.template, fitted))
-                for score, (fitted, _) in zip(scores, rendered)]
+        return [Prediction(score.p_yes, hard_label=score.hard_label, prompt_tokens=r.n_tokens,
+                           seconds=seconds, extra=self._extra(r))
+                for score, r in zip(scores, rendered)]
+
+    def _session(self, r: RenderedPrompt, session: PromptSession | None):
+        """The caller's open session on r.text (the live explainer's), else a fresh one."""
+        return nullcontext(session) if session is not None else self.backend.session(r.text)
 
     def predict(self, ds: Dataset, sample: Sample, *, explain: bool = False,
-                profile: str | None = None) -> Prediction:
+                profile: str | None = None, rendered: RenderedPrompt | None = None,
+                session: PromptSession | None = None) -> Prediction:
+        """`rendered`: the sample's prompt when the caller has rendered it; `session`: an
+        open backend session on its text."""
         start = time.perf_counter()
-        fitted, text = self.render(ds, sample, profile)
-        extra = self._extra(self.template, fitted)
+        r = rendered or self.render(ds, sample, profile)
         if not self.backend.local_template:
-            pred = self._predict_by_chat(fitted.prompt, explain)
+            pred = self._predict_by_chat(r.prompt, explain)
         else:
-            score = self.backend.p_yes(text)
-            pred = Prediction(score.p_yes, hard_label=score.hard_label)
-            if explain and self.writes_rationale:
-                pred.rationale = "".join(self._reasoning(text, pred.label)).strip()
-        pred.prompt_tokens, pred.extra = fitted.tokens, extra
+            with self._session(r, session) as s:
+                score = s.p_yes()
+                pred = Prediction(score.p_yes, hard_label=score.hard_label)
+                if explain and self.writes_rationale:
+                    pred.rationale = "".join(self._reasoning(s, pred.label)).strip()
+        pred.prompt_tokens, pred.extra = r.n_tokens, self._extra(r)
         pred.seconds = time.perf_counter() - start
         return pred
 
@@ -161,28 +184,31 @@ class LLMScorer(Scorer):
         p_yes = 0.5 if label is None else float(label)
         return Prediction(p_yes, hard_label=True, rationale=reasoning if explain else None)
 
-    def _reasoning(self, text: str, label: int) -> Iterator[str]:
+    def _reasoning(self, session: PromptSession, label: int) -> Iterator[str]:
         answer = " Yes" if label else " No"
-        return self.backend.stream(text + answer + REASONING_CUE, max_tokens=self.max_new_tokens,
-                                   stop=["<|im_end|>", "\nPrediction:"])
+        return session.stream(answer + REASONING_CUE, max_tokens=self.max_new_tokens,
+                              stop=["<|im_end|>", "\nPrediction:"])
 
-    def stream_explanation(self, ds: Dataset, sample: Sample, profile: str | None = None):
+    def stream_explanation(self, ds: Dataset, sample: Sample, profile: str | None = None, *,
+                           rendered: RenderedPrompt | None = None,
+                           session: PromptSession | None = None):
         """Yields ("prediction", Prediction) first, then ("token", text) pieces of the reasoning."""
         start = time.perf_counter()
-        fitted, text = self.render(ds, sample, profile)
-        extra = {"template": self.template, "history_kept": len(fitted.kept)}
+        r = rendered or self.render(ds, sample, profile)
+        extra = {"template": r.template, "history_kept": len(r.kept)}
         if not self.backend.local_template:  # the whole reply comes at once
-            pred = self._predict_by_chat(fitted.prompt, explain=True)
-            pred.prompt_tokens, pred.extra = fitted.tokens, extra
+            pred = self._predict_by_chat(r.prompt, explain=True)
+            pred.prompt_tokens, pred.extra = r.n_tokens, extra
             pred.seconds = time.perf_counter() - start
             yield "prediction", pred
             yield "token", pred.rationale or ""
             return
-        score = self.backend.p_yes(text)
-        pred = Prediction(score.p_yes, hard_label=score.hard_label, prompt_tokens=fitted.tokens,
-                          seconds=time.perf_counter() - start, extra=extra)
-        yield "prediction", pred
-        if self.template.startswith("student_direct"):  # asked for no reasoning
-            return
-        for piece in self._reasoning(text, pred.label):
-            yield "token", piece
+        with self._session(r, session) as s:
+            score = s.p_yes()
+            pred = Prediction(score.p_yes, hard_label=score.hard_label, prompt_tokens=r.n_tokens,
+                              seconds=time.perf_counter() - start, extra=extra)
+            yield "prediction", pred
+            if self.template.startswith("student_direct"):  # asked for no reasoning
+                return
+            for piece in self._reasoning(s, pred.label):
+                yield "token", piece

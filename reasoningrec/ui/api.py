@@ -79,7 +79,8 @@ def api_endpoints(service: AppService) -> None:
         """
         req = request(dataset, user_id, candidate, profile or None, history)
         try:
-            pred = service.student(req.sample.dataset).explainer.predict(req.ds, req.sample)
+            pred = service.student(req.sample.dataset).explainer.predict(
+                req.ds, req.sample, evidence=req.evidence)
         except (BackendError, ValueError) as exc:
             raise gr.Error(f"The model could not answer: {exc}") from None
         return {**describe(req, pred), "seconds": round(pred.seconds, 3),
@@ -96,7 +97,8 @@ def api_endpoints(service: AppService) -> None:
         out, text = None, ""
         try:
             explainer = service.student(req.sample.dataset).explainer
-            for kind, value in explainer.stream(req.ds, req.sample, max_tokens=int(max_tokens)):
+            for kind, value in explainer.stream(req.ds, req.sample, max_tokens=int(max_tokens),
+                                                evidence=req.evidence):
                 if kind == "prediction":
                     out = {**describe(req, value), "explanation": "", "done": False}
                     yield out

@@ -23,7 +23,7 @@ from . import render
 from .layout import LEGEND
 from .run import RunEvents
 from .service import AppService
-from .state import InputError, build_request, original_profile
+from .state import InputError, original_profile
 from .top10 import HIDDEN_LIST, Top10Events, top10_block
 from .views import ExplainViews, label
 
@@ -34,6 +34,8 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
     pool, views = service.pool, ExplainViews(service)
     first = next(iter(pool.users))
     any_value = {"allow_custom_value": True, "filterable": True}   # see views.py
+    request, runs = views.request, RunEvents(service, views)   # one Request per page state
+    tops = Top10Events(service, views)
 
     # -- handlers ---------------------------------------------------------------------------
     def load_user(dataset, user_id):
@@ -43,7 +45,7 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
         pu = pool.user(dataset, user_id)
         history = [[h.item_id, h.liked] for h in pu.sample.history]
         draft = {"dataset": dataset, "user_id": user_id, "history": history}
-        req = build_request(pool, dataset, user_id, None, None, pu.sample.target)
+        req = request(draft, original_profile(pu), pu.sample.target)  # what the page will send
         return (gr.update(choices=views.user_choices(dataset), value=user_id), draft,
                 original_profile(pu), render.history_table(pool.datasets[dataset], history),
                 gr.update(choices=views.history_choices(dataset, history), value=None),
@@ -77,7 +79,6 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
         return (draft, render.history_table(pool.datasets[dataset], history),
                 gr.update(choices=views.history_choices(dataset, history), value=None), note)
 
-    request, runs, tops = views.request, RunEvents(service, views), Top10Events(service, views)
 
     def candidate_changed(dataset, user_id, draft, profile, candidate):
         try:
@@ -93,7 +94,8 @@ def explain_tab(demo: gr.Blocks, service: AppService) -> None:
             return gr.skip()   # sent for a page that is gone
         try:
             req = request(draft, profile, candidate)
-            info = service.student(req.sample.dataset).explainer.warm(req.ds, req.sample)
+            info = service.student(req.sample.dataset).explainer.warm(req.ds, req.sample,
+                                                                      evidence=req.evidence)
         except (InputError, BackendError, ValueError):
             return gr.skip()   # Run reports the problem
         if info["prompt_tokens"] is None:

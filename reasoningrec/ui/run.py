@@ -56,7 +56,8 @@ class RunEvents:
             render.agreement(None, None), None, self.views.authors(req)
         text, pred, stats = "", None, {}
         try:
-            for kind, value in student.explainer.stream(req.ds, req.sample):
+            for kind, value in student.explainer.stream(req.ds, req.sample,
+                                                        evidence=req.evidence):
                 if kind == "prediction":
                     pred, marks["prediction"] = value, time.perf_counter()
                     after = marks["prediction"] - click_at

@@ -27,7 +27,7 @@ class InputError(ValueError):
     """Bad input from the page or the API; the message is shown to the user as is."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Request:
     pool_user: PoolUser
     ds: Dataset               # the pool dataset, with the edited profile when there is one

@@ -3,7 +3,7 @@
     v = ExplainViews(service)
     v.user_choices("ml1m"); v.candidate_choices("ml1m", "1"); v.history_choices("ml1m", history)
     v.teacher(req); v.authors(req); v.student_header("fashion")
-    v.request(draft, profile, candidate)   # state.Request for what is on the page
+    v.request(draft, profile, candidate)   # state.Request for what is on the page (built once)
     v.stale(dataset, user_id, draft)    # True when an event was sent for another page state
 
 Choice values are plain ids; the dropdowns accept any value (allow_custom_value) so that a
@@ -12,9 +12,14 @@ check: `stale` and state.build_request decide instead, with messages a visitor c
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from . import render
 from .service import AppService
 from .state import build_request
+
+KEEP_REQUESTS = 64  # page states whose requests are kept (a few per visitor)
 
 
 def label(name: str) -> str:
@@ -25,6 +30,8 @@ def label(name: str) -> str:
 class ExplainViews:
     def __init__(self, service: AppService):
         self.service, self.pool = service, service.pool
+        self._requests: OrderedDict[tuple, object] = OrderedDict()  # page state -> Request
+        self._lock = threading.Lock()
 
     def user_choices(self, dataset):
         out = []
@@ -51,9 +58,22 @@ class ExplainViews:
                 for n, (i, _) in enumerate(history, 1)]
 
     def request(self, draft, profile, candidate):
-        """The checked request for what is on the page (state.build_request)."""
-        return build_request(self.pool, draft["dataset"], draft["user_id"], profile,
-                             draft["history"], candidate)
+        """The checked request for what is on the page (state.build_request), built once per
+        page state: the events of one pick or edit (panels, evidence, warm, Run) share it."""
+        history = draft["history"]
+        key = (draft["dataset"], draft["user_id"], profile, candidate,
+               None if history is None else tuple((str(i), bool(liked)) for i, liked in history))
+        with self._lock:
+            if key in self._requests:
+                self._requests.move_to_end(key)
+                return self._requests[key]
+        req = build_request(self.pool, draft["dataset"], draft["user_id"], profile, history,
+                            candidate)
+        with self._lock:
+            self._requests[key] = req
+            while len(self._requests) > KEEP_REQUESTS:
+                self._requests.popitem(last=False)
+        return req
 
     @staticmethod
     def stale(dataset, user_id, draft) -> bool:
