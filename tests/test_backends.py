@@ -206,12 +206,12 @@ class Handler(BaseHTTPRequestHandler):
         with server.counter:
             server.in_flight += 1
             server.max_in_flight = max(server.max_in_flight, server.in_flight)
-        try:
-            time.sleep(server.delay)
-            self.complete(server, body)
+        try:  # in flight while it waits; counted out BEFORE the reply is written, since
+            time.sleep(server.delay)  # the client may send its next request once it reads it
         finally:
             with server.counter:
                 server.in_flight -= 1
+        self.complete(server, body)
 
     def complete(self, server, body):
         backend, chat = server.backend, self.path.endswith("/chat/completions")
