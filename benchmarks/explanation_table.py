@@ -36,6 +36,7 @@ from reasoningrec.data import load_dataset
 from reasoningrec.evaluate import eval_samples
 from reasoningrec.evaluate.bertscore import BACKBONE_NOTE, bertscore_f1
 from reasoningrec.evaluate.similarity import COSINE_KEY, compared_text, stats
+from reasoningrec.models.decoding import slug
 from speed_common import load  # noqa: E402  (benchmarks/ is the script's folder)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "explanations_authors_fashion.md"
@@ -47,15 +48,17 @@ def fmt(value, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def report_dir(args, spec: str) -> Path:
+def report_dir(args, spec: str, decode: dict | None = None) -> Path:
     name = spec.replace(":", "_").replace("/", "_")
+    tail = f"-{slug(decode)}" if decode else ""
     return Path(args.reports_root) / (f"{args.dataset}-test-{name}-{args.sample}-n{args.limit}"
-                                      f"-explain-{args.checker.replace(':', '_')}")
+                                      f"-explain-{args.checker.replace(':', '_')}{tail}")
 
 
-def run_model(args, spec: str) -> dict:
-    """One `reasoningrec eval ... --explanations --json` run; its result plus timing."""
-    folder = report_dir(args, spec)
+def run_model(args, spec: str, decode: dict | None = None) -> dict:
+    """One `reasoningrec eval ... --explanations --json` run; its result plus timing.
+    `decode`: decode flags for it (models/decoding.py; default: the model's own)."""
+    folder = report_dir(args, spec, decode)
     judged_before = (len((folder / "explanations.jsonl").read_text().splitlines())
                      if (folder / "explanations.jsonl").exists() else 0)
     argv = ["eval", "--dataset", args.dataset, "--model", spec, "--sample", args.sample,
@@ -64,6 +67,8 @@ def run_model(args, spec: str) -> dict:
     argv += ["--data-dir", str(args.data_dir)] if args.data_dir else []
     argv += ["--teacher-variant", args.teacher_variant] if args.teacher_variant else []
     argv += ["--no-progress"] if args.no_progress else []
+    for key, value in (decode or {}).items():
+        argv += [f"--{key.replace('_', '-')}", f"{value:g}"]
     parsed = build_parser().parse_args(argv)
     start = time.perf_counter()
     result = parsed.func(parsed)
@@ -122,7 +127,10 @@ def command_line(argv: list[str]) -> str:
                     (f'"{a}"' if " " in a else a) for i, a in enumerate(argv))
 
 
-def markdown(results: dict, args, seconds: float, scale_lines: list[str]) -> str:
+def markdown(results: dict, args, seconds: float, scale_lines: list[str],
+             generation: bool = False) -> str:
+    """The results file; `generation` adds a column of the model time summed over the rows
+    (P(Yes) and rationale, from predictions.jsonl: it survives resuming)."""
     first = next(iter(results.values()))
     teacher = first["explanations"]["teacher"]
     lines = [
@@ -144,12 +152,17 @@ def markdown(results: dict, args, seconds: float, scale_lines: list[str]) -> str
         "- Grounding: share of named titles that are the candidate or a shown history item; "
         "invented: titles of other catalogue items or quoted/dated titles in no catalogue "
         "(reasoningrec/evaluate/explanations.py).",
+        f"- Loops: share of explanations (without their prediction) in which some word "
+        f"{first['explanations'].get('loop_ngram', 6)}-gram (lower-cased words, punctuation "
+        "ignored) occurs more than once; repeated n-grams: the mean over explanations of the "
+        "share of a text's n-gram positions whose n-gram already occurred earlier in it "
+        "(0 = no repeat; reasoningrec/repeats.py, the rule of the demo pool's loop check).",
         "",
         "| model | n | AUC | consistency | lexical consistency (n) | grounding (mentions) | "
         "invented / 100 expl. | expl. with invented | MiniLM cosine mean (median) | "
-        "BERTScore F1 mean (median) | authors' BERTScore (deberta, n=800) | words (median) | "
-        "wall s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "BERTScore F1 mean (median) | authors' BERTScore (deberta, n=800) | loops | "
+        f"repeated n-grams | words (median) |{' generation s |' if generation else ''} wall s |",
+        "|---|" + "---:|" * (14 + generation),
     ]
     for spec, r in results.items():
         e, t = r["explanations"], r["explanations"]["teacher"]
@@ -163,7 +176,9 @@ def markdown(results: dict, args, seconds: float, scale_lines: list[str]) -> str
             f"{e['rationales_with_invented']} | {fmt(cos.get('mean'))} ({fmt(cos.get('median'))}) "
             f"| {fmt(f1.get('mean'))} ({fmt(f1.get('median'))}) | "
             f"{fmt(authors_bertscore(args.data_dir, args.dataset, spec))} | "
+            f"{fmt(e.get('loops'), 2)} | {fmt(e.get('repeated_ngram_share'))} | "
             f"{fmt((e['words'] or {}).get('median'), 0)} | "
+            f"{(format(r['seconds'], '.0f') + ' | ') if generation else ''}"
             f"{r['wall']:.0f}{'' if r['fresh'] else ' (resumed)'} |")
     lines += ["", *scale_lines, "", "Each row reproduces with its own command:", ""]
     lines += [f"    {r['command']}" for r in results.values()]
