@@ -154,7 +154,9 @@ def markdown(results: dict, args, seconds: float, scale_lines: list[str],
         "(reasoningrec/evaluate/explanations.py).",
         f"- Loops: share of explanations (without their prediction) in which some word "
         f"{first['explanations'].get('loop_ngram', 6)}-gram (lower-cased words, punctuation "
-        "ignored) occurs more than once; repeated n-grams: the mean over explanations of the "
+        f"ignored) occurs more than {first['explanations'].get('loop_more_than', 2)} times "
+        "(twice is ordinary writing: a product title, a stock phrase); repeated n-grams: the "
+        "mean over explanations of the "
         "share of a text's n-gram positions whose n-gram already occurred earlier in it "
         "(0 = no repeat; reasoningrec/repeats.py, the rule of the demo pool's loop check).",
         "",

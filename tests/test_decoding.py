@@ -107,3 +107,8 @@ def test_transformers_backend_generates_with_the_penalty():
     plain = load_backend(spec).generate(prompt, max_tokens=48)
     penalised = "".join(load_backend(spec, repeat_penalty=1.3).stream(prompt, max_tokens=48))
     assert loop_fields(plain)["loops"] and not loop_fields(penalised)["loops"]
+
+
+def test_decode_settings_on_a_server_model_are_refused(fashion):
+    with pytest.raises(ValueError, match="apply to llama.cpp and transformers models"):
+        load_scorer("openai:http://localhost:9/v1#m", fashion, decode={"repeat_penalty": 1.2})

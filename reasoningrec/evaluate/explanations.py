@@ -25,7 +25,7 @@ Per sample (explanations.jsonl in the report folder, one row a sample_id, in sam
   without "Prediction: Yes/No" (similarity.py). The reference is the dataset's released teacher
   (`ds.teacher_rationale`, the main variant unless `teacher_variant` names another) whenever it
   has rows for the samples, automatically; `teacher_jsonl` (training.teach output) overrides.
-- loops, repeated_ngram_share: whether some word 6-gram occurs more than once in the text
+- loops, repeated_ngram_share: whether some word 6-gram occurs three times or more in the text
   (without its prediction), and the share of its 6-gram positions repeating an earlier one
   (reasoningrec/repeats.py, the rule the demo pool's loop check uses); recomputed for resumed
   rows, so reports from before the metric get it too.
@@ -47,7 +47,7 @@ from pathlib import Path
 from ..data.schema import DataError
 from ..citations import TitleIndex, word_seq
 from ..prompts.text import item_line, profile_text
-from ..repeats import LOOP_N, loop_fields
+from ..repeats import LOOP_MORE_THAN, LOOP_N, loop_fields
 from .report import EXPLANATIONS
 from .similarity import compared_text, stats, teacher_references, teacher_similarity
 from .stance import LexicalChecker, load_checker, strip_prediction
@@ -285,7 +285,7 @@ def summarise(rows: list[dict], checker_name: str) -> dict:
         "grounding": ratio(sum(r["grounded"] for r in rows), mentions),
         "mentions": mentions, "invented": sum(r["invented"] for r in rows),
         "rationales_with_invented": sum(r["invented"] > 0 for r in rows),
-        "loop_ngram": LOOP_N,
+        "loop_ngram": LOOP_N, "loop_more_than": LOOP_MORE_THAN,
         "loops": ratio(sum(r["loops"] for r in looped), len(looped)),
         "repeated_ngram_share": (None if not shares else
                                  round(sum(shares) / len(shares), 4)),

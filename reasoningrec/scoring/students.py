@@ -79,7 +79,11 @@ def student_backend(info: StudentInfo, overrides: dict | None = None):
     """The loaded model of `info`, generating with its decode settings (`overrides`, e.g.
     eval's --repeat-penalty, win). Returns (backend, the settings in effect)."""
     from ..models.loader import load_backend
+    from ..models.registry import parse_spec
     decode = decode_settings({**info.decode, **(overrides or {})})
+    if decode and parse_spec(info.spec).kind not in ("llamacpp", "hf"):
+        raise ValueError(f"decode settings ({', '.join(decode)}) apply to llama.cpp and "
+                         f"transformers models, not {info.spec}")
     return load_backend(info.spec, **decode), decode
 
 
