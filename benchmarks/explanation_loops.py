@@ -22,9 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-from explanation_table import markdown, run_model, scale  # noqa: E402 (same folder)
+from explanation_table import (add_run_args, markdown, parse_run_args, run_model,  # noqa: E402
+                               scale)  # (same folder)
 from reasoningrec.models.decoding import DEFAULTS, decode_settings, describe
-from speed_common import load  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "explanation_loops_fashion.md"
 
@@ -45,33 +45,18 @@ def parse_setting(text: str) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data-dir", default=None, help="data root (default: $REASONINGREC_DATA_DIR)")
-    ap.add_argument("--dataset", default="fashion", help="dataset (default: fashion)")
     ap.add_argument("--model", default="student-fashion-evidence",
                     help="the student (default: student-fashion-evidence, Fashion's default)")
     ap.add_argument("--settings", nargs="+", default=["1.0", "1.1", "1.2", "1.3"],
                     help="decode settings: a repeat penalty or key=value[,key=value] "
                          "(default: 1.0 1.1 1.2 1.3)")
-    ap.add_argument("--limit", type=int, default=100, help="the first N of the sample (default: 100)")
-    ap.add_argument("--sample", default="paper", choices=["paper", "seeded"],
-                    help="which samples (default: paper, the authors' own draw)")
-    ap.add_argument("--checker", default="smollm2",
-                    help="consistency checker spec, or 'lexical' (default: smollm2)")
-    ap.add_argument("--teacher-variant", default=None,
-                    help="the dataset's teacher rationales to compare with (default: its main)")
-    ap.add_argument("--reports-root", default="reports", help="where the eval reports go")
-    ap.add_argument("--out", default=str(RESULTS), help="markdown file to write")
-    ap.add_argument("--note", default="", help="a line for the markdown")
-    ap.add_argument("--no-progress", action="store_true", help="no per-sample progress bars")
-    args = ap.parse_args(argv)
-    args.argv = sys.argv[1:] if argv is None else list(argv)
-    if args.limit < 1:
-        ap.error("--limit must be >= 1")
+    add_run_args(ap, RESULTS)
+    args = parse_run_args(ap, argv)
     try:
         settings = [parse_setting(s) for s in args.settings]
     except ValueError as err:
         ap.error(str(err))
-    started, results, args.load_before = time.perf_counter(), {}, load()
+    started, results = time.perf_counter(), {}
     for number, decode in enumerate(settings, 1):
         label = f"{args.model}, {describe(decode_settings(decode))}"
         print(f"[{number}/{len(settings)}] {label}", file=sys.stderr, flush=True)

@@ -189,13 +189,10 @@ def markdown(results: dict, args, seconds: float, scale_lines: list[str],
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_run_args(ap, out: Path) -> None:
+    """The flags of a table of eval runs on the same samples (here and explanation_loops.py)."""
     ap.add_argument("--data-dir", default=None, help="data root (default: $REASONINGREC_DATA_DIR)")
     ap.add_argument("--dataset", default="fashion", help="dataset (default: fashion)")
-    ap.add_argument("--models", nargs="+", required=True,
-                    help="model specs, e.g. authors:<run>, student, llamacpp:...")
     ap.add_argument("--limit", type=int, default=100,
                     help="the first N of the sample (default: 100; 800 = the paper's Fashion)")
     ap.add_argument("--sample", default="paper", choices=["paper", "seeded"],
@@ -205,14 +202,28 @@ def main(argv=None) -> int:
     ap.add_argument("--teacher-variant", default=None,
                     help="the dataset's teacher rationales to compare with (default: its main)")
     ap.add_argument("--reports-root", default="reports", help="where the eval reports go")
-    ap.add_argument("--out", default=str(RESULTS), help="markdown file to write")
+    ap.add_argument("--out", default=str(out), help=f"markdown file to write (default: {out})")
     ap.add_argument("--note", default="", help="a line for the markdown")
     ap.add_argument("--no-progress", action="store_true", help="no per-sample progress bars")
+
+
+def parse_run_args(ap, argv):
     args = ap.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else list(argv)
     if args.limit < 1:
         ap.error("--limit must be >= 1")
-    started, results, args.load_before = time.perf_counter(), {}, load()
+    args.load_before = load()
+    return args
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", nargs="+", required=True,
+                    help="model specs, e.g. authors:<run>, student, llamacpp:...")
+    add_run_args(ap, RESULTS)
+    args = parse_run_args(ap, argv)
+    started, results = time.perf_counter(), {}
     for number, spec in enumerate(args.models, 1):
         print(f"[{number}/{len(args.models)}] {spec}", file=sys.stderr, flush=True)
         results[spec] = r = run_model(args, spec)
