@@ -136,7 +136,7 @@ def markdown(results: dict, args, seconds: float, scale_lines: list[str],
     lines = [
         f"# Explanation quality against the paper's teacher: {args.dataset}, test",
         "",
-        f"Made by `python benchmarks/explanation_table.py {command_line(args.argv)}` on "
+        f"Made by `python benchmarks/{args.script} {command_line(args.argv)}` on "
         f"{datetime.date.today()}, {platform.machine()} ({os.cpu_count()} CPUs, shared; load "
         f"averages {args.load_before} at the start, {load()} at the end), "
         f"{seconds:.0f} s in all.",
@@ -210,6 +210,7 @@ def add_run_args(ap, out: Path) -> None:
 def parse_run_args(ap, argv):
     args = ap.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else list(argv)
+    args.script = ap.prog   # the script's file name, for the results file's command line
     if args.limit < 1:
         ap.error("--limit must be >= 1")
     args.load_before = load()
