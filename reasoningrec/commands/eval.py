@@ -91,7 +91,7 @@ def run(args) -> dict:
     if decode and not args.explanations:
         raise ValueError("--repeat-penalty and the other decode flags shape the rationales: "
                          "add --explanations")
-    scorer = load_scorer(args.model, ds, decode=decode or None, **options)
+    scorer = load_scorer(args.model, ds, **options, **({"decode": decode} if decode else {}))
     try:
         return run_eval(ds, scorer, split=args.split, model=args.model, limit=args.limit,
                         seed=args.seed, report_dir=args.report_dir, overwrite=args.overwrite,
