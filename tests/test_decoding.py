@@ -112,3 +112,19 @@ def test_transformers_backend_generates_with_the_penalty():
 def test_decode_settings_on_a_server_model_are_refused(fashion):
     with pytest.raises(ValueError, match="apply to llama.cpp and transformers models"):
         load_scorer("openai:http://localhost:9/v1#m", fashion, decode={"repeat_penalty": 1.2})
+
+
+@pytest.mark.slow
+def test_the_app_and_eval_generate_with_the_same_student_settings(fashion):
+    """The app's Fashion student and `eval --model <it>` load one backend with the card's
+    penalties (llama.cpp shares a model per options: the same object)."""
+    from reasoningrec.scoring.registry import default_student
+    from reasoningrec.ui.service import AppService
+    name = default_student("fashion")
+    card = json.loads((STUDENTS[name] / "student.json").read_text()).get("decode")
+    served = AppService.start(backend="llamacpp").student("fashion")
+    scorer = load_scorer(name, fashion)
+    assert served.info.decode == scorer.decode == decode_settings(card)
+    assert served.explainer.backend is scorer.backend
+    for key, value in decode_settings(card).items():
+        assert scorer.backend.penalties[key] == value
