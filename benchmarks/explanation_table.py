@@ -36,6 +36,7 @@ from reasoningrec.data import load_dataset
 from reasoningrec.evaluate import eval_samples
 from reasoningrec.evaluate.bertscore import BACKBONE_NOTE, bertscore_f1
 from reasoningrec.evaluate.similarity import COSINE_KEY, compared_text, stats
+from reasoningrec.models.decoding import slug
 from speed_common import load  # noqa: E402  (benchmarks/ is the script's folder)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "explanations_authors_fashion.md"
@@ -47,15 +48,17 @@ def fmt(value, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def report_dir(args, spec: str) -> Path:
+def report_dir(args, spec: str, decode: dict | None = None) -> Path:
     name = spec.replace(":", "_").replace("/", "_")
+    tail = f"-{slug(decode)}" if decode else ""
     return Path(args.reports_root) / (f"{args.dataset}-test-{name}-{args.sample}-n{args.limit}"
-                                      f"-explain-{args.checker.replace(':', '_')}")
+                                      f"-explain-{args.checker.replace(':', '_')}{tail}")
 
 
-def run_model(args, spec: str) -> dict:
-    """One `reasoningrec eval ... --explanations --json` run; its result plus timing."""
-    folder = report_dir(args, spec)
+def run_model(args, spec: str, decode: dict | None = None) -> dict:
+    """One `reasoningrec eval ... --explanations --json` run; its result plus timing.
+    `decode`: decode flags for it (models/decoding.py; default: the model's own)."""
+    folder = report_dir(args, spec, decode)
     judged_before = (len((folder / "explanations.jsonl").read_text().splitlines())
                      if (folder / "explanations.jsonl").exists() else 0)
     argv = ["eval", "--dataset", args.dataset, "--model", spec, "--sample", args.sample,
@@ -64,6 +67,8 @@ def run_model(args, spec: str) -> dict:
     argv += ["--data-dir", str(args.data_dir)] if args.data_dir else []
     argv += ["--teacher-variant", args.teacher_variant] if args.teacher_variant else []
     argv += ["--no-progress"] if args.no_progress else []
+    for key, value in (decode or {}).items():
+        argv += [f"--{key.replace('_', '-')}", f"{value:g}"]
     parsed = build_parser().parse_args(argv)
     start = time.perf_counter()
     result = parsed.func(parsed)
@@ -122,13 +127,16 @@ def command_line(argv: list[str]) -> str:
                     (f'"{a}"' if " " in a else a) for i, a in enumerate(argv))
 
 
-def markdown(results: dict, args, seconds: float, scale_lines: list[str]) -> str:
+def markdown(results: dict, args, seconds: float, scale_lines: list[str],
+             generation: bool = False) -> str:
+    """The results file; `generation` adds a column of the model time summed over the rows
+    (P(Yes) and rationale, from predictions.jsonl: it survives resuming)."""
     first = next(iter(results.values()))
     teacher = first["explanations"]["teacher"]
     lines = [
         f"# Explanation quality against the paper's teacher: {args.dataset}, test",
         "",
-        f"Made by `python benchmarks/explanation_table.py {command_line(args.argv)}` on "
+        f"Made by `python benchmarks/{args.script} {command_line(args.argv)}` on "
         f"{datetime.date.today()}, {platform.machine()} ({os.cpu_count()} CPUs, shared; load "
         f"averages {args.load_before} at the start, {load()} at the end), "
         f"{seconds:.0f} s in all.",
@@ -144,12 +152,19 @@ def markdown(results: dict, args, seconds: float, scale_lines: list[str]) -> str
         "- Grounding: share of named titles that are the candidate or a shown history item; "
         "invented: titles of other catalogue items or quoted/dated titles in no catalogue "
         "(reasoningrec/evaluate/explanations.py).",
+        f"- Loops: share of explanations (without their prediction) in which some word "
+        f"{first['explanations'].get('loop_ngram', 6)}-gram (lower-cased words, punctuation "
+        f"ignored) occurs more than {first['explanations'].get('loop_more_than', 2)} times "
+        "(twice is ordinary writing: a product title, a stock phrase); repeated n-grams: the "
+        "mean over explanations of the "
+        "share of a text's n-gram positions whose n-gram already occurred earlier in it "
+        "(0 = no repeat; reasoningrec/repeats.py, the rule of the demo pool's loop check).",
         "",
         "| model | n | AUC | consistency | lexical consistency (n) | grounding (mentions) | "
         "invented / 100 expl. | expl. with invented | MiniLM cosine mean (median) | "
-        "BERTScore F1 mean (median) | authors' BERTScore (deberta, n=800) | words (median) | "
-        "wall s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "BERTScore F1 mean (median) | authors' BERTScore (deberta, n=800) | loops | "
+        f"repeated n-grams | words (median) |{' generation s |' if generation else ''} wall s |",
+        "|---|" + "---:|" * (14 + generation),
     ]
     for spec, r in results.items():
         e, t = r["explanations"], r["explanations"]["teacher"]
@@ -163,7 +178,9 @@ def markdown(results: dict, args, seconds: float, scale_lines: list[str]) -> str
             f"{e['rationales_with_invented']} | {fmt(cos.get('mean'))} ({fmt(cos.get('median'))}) "
             f"| {fmt(f1.get('mean'))} ({fmt(f1.get('median'))}) | "
             f"{fmt(authors_bertscore(args.data_dir, args.dataset, spec))} | "
+            f"{fmt(e.get('loops'), 2)} | {fmt(e.get('repeated_ngram_share'))} | "
             f"{fmt((e['words'] or {}).get('median'), 0)} | "
+            f"{(format(r['seconds'], '.0f') + ' | ') if generation else ''}"
             f"{r['wall']:.0f}{'' if r['fresh'] else ' (resumed)'} |")
     lines += ["", *scale_lines, "", "Each row reproduces with its own command:", ""]
     lines += [f"    {r['command']}" for r in results.values()]
@@ -172,13 +189,10 @@ def markdown(results: dict, args, seconds: float, scale_lines: list[str]) -> str
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_run_args(ap, out: Path) -> None:
+    """The flags of a table of eval runs on the same samples (here and explanation_loops.py)."""
     ap.add_argument("--data-dir", default=None, help="data root (default: $REASONINGREC_DATA_DIR)")
     ap.add_argument("--dataset", default="fashion", help="dataset (default: fashion)")
-    ap.add_argument("--models", nargs="+", required=True,
-                    help="model specs, e.g. authors:<run>, student, llamacpp:...")
     ap.add_argument("--limit", type=int, default=100,
                     help="the first N of the sample (default: 100; 800 = the paper's Fashion)")
     ap.add_argument("--sample", default="paper", choices=["paper", "seeded"],
@@ -188,14 +202,29 @@ def main(argv=None) -> int:
     ap.add_argument("--teacher-variant", default=None,
                     help="the dataset's teacher rationales to compare with (default: its main)")
     ap.add_argument("--reports-root", default="reports", help="where the eval reports go")
-    ap.add_argument("--out", default=str(RESULTS), help="markdown file to write")
+    ap.add_argument("--out", default=str(out), help=f"markdown file to write (default: {out})")
     ap.add_argument("--note", default="", help="a line for the markdown")
     ap.add_argument("--no-progress", action="store_true", help="no per-sample progress bars")
+
+
+def parse_run_args(ap, argv):
     args = ap.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else list(argv)
+    args.script = ap.prog   # the script's file name, for the results file's command line
     if args.limit < 1:
         ap.error("--limit must be >= 1")
-    started, results, args.load_before = time.perf_counter(), {}, load()
+    args.load_before = load()
+    return args
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", nargs="+", required=True,
+                    help="model specs, e.g. authors:<run>, student, llamacpp:...")
+    add_run_args(ap, RESULTS)
+    args = parse_run_args(ap, argv)
+    started, results = time.perf_counter(), {}
     for number, spec in enumerate(args.models, 1):
         print(f"[{number}/{len(args.models)}] {spec}", file=sys.stderr, flush=True)
         results[spec] = r = run_model(args, spec)

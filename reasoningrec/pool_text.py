@@ -15,14 +15,16 @@ stopped mid-sentence at its token limit ends at its last full sentence, marked "
 Echo: a sentence of the prompt's *instructions* (5+ words) copied into the text. Sentences
 of the data the prompt shows (profile, titles, descriptions) are not instructions: quoting
 the user's profile is fair, and Mixtral does it often. Loop: a word 4-gram occurring more
-than MAX_NGRAM_REPEATS times (Mixtral's 3,296 released test rationales: at most 4).
+than MAX_NGRAM_REPEATS times (Mixtral's 3,296 released test rationales: at most 4; the rule
+is reasoningrec/repeats.py's, shared with the explanation metric).
 """
 from __future__ import annotations
 
 import re
-from collections import Counter
 
-MAX_NGRAM_REPEATS = 4
+from .repeats import repeated_ngrams
+
+MAX_NGRAM_REPEATS, POOL_NGRAM = 4, 4
 MIN_ECHO_WORDS = 5
 _PREDICTION = re.compile(r"(?:\d+\.\s*)?\**Prediction\**\s*:\s*\**\s*(Yes|No)\b\**\.?", re.I)
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s|$)")
@@ -120,13 +122,6 @@ def prompt_instructions(ds, sample) -> set[str]:
     return instruction_sentences(prompts, data)
 
 
-def repeated_ngrams(text: str, n: int = 4) -> list[tuple[str, int]]:
-    """Word n-grams occurring more than MAX_NGRAM_REPEATS times, most frequent first."""
-    words = re.findall(r"\w+", (text or "").lower())
-    counts = Counter(tuple(words[i:i + n]) for i in range(len(words) - n + 1))
-    return [(" ".join(g), c) for g, c in counts.most_common() if c > MAX_NGRAM_REPEATS]
-
-
 def text_problems(text: str, instructions: set[str]) -> list[str]:
     """Why a text may not be in the pool: empty, echoes an instruction sentence, or loops."""
     if not (text or "").strip():
@@ -136,7 +131,7 @@ def text_problems(text: str, instructions: set[str]) -> list[str]:
     echoed = sorted(s for s in instructions if s in body)
     if echoed:
         problems.append(f"echoes the prompt: {echoed[0][:80]!r}")
-    loops = repeated_ngrams(text)
+    loops = repeated_ngrams(text, POOL_NGRAM, MAX_NGRAM_REPEATS)
     if loops:
         problems.append(f"loops: {loops[0][0]!r} x{loops[0][1]}")
     return problems

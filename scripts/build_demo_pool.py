@@ -41,7 +41,7 @@ from reasoningrec.demo_pool import POOL_DIR, POOL_VERSION, System  # noqa: E402
 from reasoningrec.scoring.evidence import EvidenceIndex  # noqa: E402
 from reasoningrec.pool_text import display_text, prompt_instructions, stated_prediction, text_problems  # noqa: E402
 from reasoningrec.prompts.text import DESCRIPTION_KEYS, HIDDEN_KEYS  # noqa: E402
-from reasoningrec.scoring.students import student_for, student_version  # noqa: E402
+from reasoningrec.scoring.students import student_backend, student_for, student_version  # noqa: E402
 
 DATASETS = ("ml1m", "fashion")
 AUTHORS_RUN = "llama2-7b-chat/sample256_valsample800_lr1e-4_valauc"
@@ -108,13 +108,12 @@ class StudentWriter:
     """Our student's explanation per sample, generated once per model version (cached)."""
 
     def __init__(self, dataset: str, name: str | None, max_tokens: int, index, cache: Path):
-        from reasoningrec.models.loader import load_backend
         from reasoningrec.scoring.llm import LLMScorer
         from reasoningrec.scoring.options import PromptOptions
         self.info = student_for(dataset, name)
         options = PromptOptions(**self.info.options)
         self.version = student_version(self.info, max_tokens)
-        self.scorer = LLMScorer(load_backend(self.info.spec), "student", options, max_tokens,
+        self.scorer = LLMScorer(student_backend(self.info)[0], "student", options, max_tokens,
                                 evidence_source=lambda ds, s: index.evidence(s))
         self.cache_file = cache
         self.rows = {}

@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 
 from reasoningrec.demo_pool import DemoPool
-from reasoningrec.pool_text import (MAX_NGRAM_REPEATS, display_text, prompt_instructions,
-                                    repeated_ngrams, stated_prediction, text_problems)
+from reasoningrec.pool_text import (MAX_NGRAM_REPEATS, POOL_NGRAM, display_text,
+                                    prompt_instructions, stated_prediction, text_problems)
+from reasoningrec.repeats import repeated_ngrams
 from reasoningrec.prompts import build
 
 TEACHER = "Mixtral-8x7B-Instruct, the paper's teacher, told the true answer"
@@ -48,7 +49,7 @@ def test_the_checks_catch_an_echo_and_a_loop(pool):
     sentence = next(s for s in teacher_prompt.split(". ") if title in s and "100 words" in s)
     assert text_problems(f"Sure. {sentence}.", instructions)[0].startswith("echoes the prompt")
     loop = "He liked it. " + "The (1999), The (1999), " * 8
-    assert repeated_ngrams(loop) and text_problems(loop, instructions)[0].startswith("loops")
+    assert repeated_ngrams(loop, POOL_NGRAM, MAX_NGRAM_REPEATS) and text_problems(loop, instructions)[0].startswith("loops")
     profile = pool.users["fashion"][0].user.profile
     quoted = f"As the profile says: {profile}"       # quoting the user's data is no echo
     assert not text_problems(quoted, prompt_instructions(pool.datasets["fashion"],

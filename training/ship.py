@@ -5,7 +5,8 @@ loads on the base SmolLM2 GGUF, the training curve and the prompt options it was
         --out assets/student
 
 After this, `--model student` (CLI) and the app serve `llamacpp:<SmolLM2 GGUF>+adapter.gguf`
-with the options in student.json. The model card (README.md in --out) is written by hand:
+with the options in student.json (and its decode settings: --repeat-penalty, written as
+"decode", models/decoding.py). The model card (README.md in --out) is written by hand:
 it reports figures (test AUC against baselines) that come from the evaluation harness.
 """
 from __future__ import annotations
@@ -17,13 +18,15 @@ import shutil
 import sys
 from pathlib import Path
 
+from reasoningrec.models.decoding import add_decode_args, decode_from_args, decode_settings
+
 PEFT_FILES = ("adapter_config.json", "adapter_model.safetensors")
 MAX_MB = 20  # assets travel in git and in the Space image
 
 
 def ship(run: Path, export: Path, out: Path, name: str | None = None,
          default_for: list[str] | None = None, title: str | None = None,
-         teacher: str | None = None) -> dict:
+         teacher: str | None = None, decode: dict | None = None) -> dict:
     meta_path = run / "train_meta.json"
     if not meta_path.is_file():
         raise SystemExit(f"{meta_path} not found: run python -m training.sft first")
@@ -52,6 +55,7 @@ def ship(run: Path, export: Path, out: Path, name: str | None = None,
     student = {
         **({"name": name} if name else {}), **({"title": title} if title else {}),
         **({"teacher": teacher} if teacher else {}), "default_for": list(default_for or []),
+        **({"decode": decode} if decode else {}),   # models/decoding.py: how it generates
         "base_model": meta["base_model"], "template": "student/v1",
         "prompt_options": {k: cfg[k] for k in prompt_keys if cfg.get(k) is not None},
         "trained_on": cfg["dataset"], "teacher_jsonl": cfg["teacher_jsonl"],
@@ -82,10 +86,15 @@ def main(argv=None) -> int:
     ap.add_argument("--title", default=None, help="how the app names it")
     ap.add_argument("--teacher", default=None,
                     help="who wrote the rationales it learnt from, in words (card and app)")
+    add_decode_args(ap, default="off (plain greedy); written to student.json \"decode\"")
     args = ap.parse_args(argv)
+    try:
+        decode = decode_settings(decode_from_args(args), "flags")
+    except ValueError as err:
+        ap.error(str(err))
     default_for = [d.strip() for d in args.default_for.split(",") if d.strip()]
     print(json.dumps(ship(Path(args.run), Path(args.export), Path(args.out), args.name,
-                          default_for, args.title, args.teacher), indent=2))
+                          default_for, args.title, args.teacher, decode), indent=2))
     return 0
 
 

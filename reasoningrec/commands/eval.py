@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..models.decoding import add_decode_args, decode_from_args
 from ..scoring.options import add_prompt_args, prompt_options
 from . import positive_int
 from .data import add_dataset_args
@@ -63,6 +64,7 @@ def register(sub) -> None:
                         "with, e.g. mixtral-8x7b-wo_profile (default: its main one, "
                         "mixtral-8x7b where present)")
     add_prompt_args(p)
+    add_decode_args(p)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar (stderr)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
@@ -85,14 +87,19 @@ def run(args) -> dict:
     from ..evaluate.similarity import check_variant
     check_variant(ds, args.teacher_variant)
     options = dataclasses.asdict(prompt_options(args))
-    scorer = load_scorer(args.model, ds, **options)
+    decode = decode_from_args(args)
+    if decode and not args.explanations:
+        raise ValueError("--repeat-penalty and the other decode flags shape the rationales: "
+                         "add --explanations")
+    scorer = load_scorer(args.model, ds, **options, **({"decode": decode} if decode else {}))
     try:
         return run_eval(ds, scorer, split=args.split, model=args.model, limit=args.limit,
                         seed=args.seed, report_dir=args.report_dir, overwrite=args.overwrite,
                         explain=args.explanations, prompt=options,
                         progress=not args.no_progress, checker=args.checker,
                         checker_mode=args.checker_mode, teacher_jsonl=args.teacher_jsonl,
-                        sample=args.sample, teacher_variant=args.teacher_variant)
+                        sample=args.sample, teacher_variant=args.teacher_variant,
+                        decode=getattr(scorer, "decode", None) if args.explanations else None)
     except KeyboardInterrupt:
         raise RuntimeError("interrupted; the rows scored so far are saved; run the same "
                            "command again to resume") from None

@@ -25,6 +25,10 @@ Per sample (explanations.jsonl in the report folder, one row a sample_id, in sam
   without "Prediction: Yes/No" (similarity.py). The reference is the dataset's released teacher
   (`ds.teacher_rationale`, the main variant unless `teacher_variant` names another) whenever it
   has rows for the samples, automatically; `teacher_jsonl` (training.teach output) overrides.
+- loops, repeated_ngram_share: whether some word 6-gram occurs three times or more in the text
+  (without its prediction), and the share of its 6-gram positions repeating an earlier one
+  (reasoningrec/repeats.py, the rule the demo pool's loop check uses); recomputed for resumed
+  rows, so reports from before the metric get it too.
 - words, tokens (the scored model's tokenizer).
 Rows are appended as they are judged (a killed run resumes; a torn last line is dropped) and
 the file is rewritten in sample order at the end. The checker is the slow part (~0.5 s a row
@@ -43,6 +47,7 @@ from pathlib import Path
 from ..data.schema import DataError
 from ..citations import TitleIndex, word_seq
 from ..prompts.text import item_line, profile_text
+from ..repeats import LOOP_MORE_THAN, LOOP_N, loop_fields
 from .report import EXPLANATIONS
 from .similarity import compared_text, stats, teacher_references, teacher_similarity
 from .stance import LexicalChecker, load_checker, strip_prediction
@@ -218,7 +223,7 @@ def judge_one(ds, sample, prediction: dict, judge, index: TitleIndex,
             "lexical_stance": None if lexical is None else ("Yes" if lexical else "No"),
             "mentions": mentions, "mentioned": len(mentions),
             "grounded": sum(m["kind"] in GROUNDED for m in mentions),
-            "invented": sum(m["kind"] in INVENTED for m in mentions),
+            "invented": sum(m["kind"] in INVENTED for m in mentions), **loop_fields(text),
             "words": len(text.split()), "tokens": count_tokens(text) if count_tokens else None}
 
 
@@ -252,7 +257,7 @@ def evaluate_explanations(ds, samples, predictions: list[dict], folder: Path, *,
                        "checker_input": CHECKER_INPUT}
                 log.write(json.dumps(row, ensure_ascii=False) + "\n")
                 log.flush()
-            rows.append(row)
+            rows.append({**row, **loop_fields(compared_text(pred["rationale"]))})
             bar.update(1)
     bar.close()
     summary = summarise(rows, judge.name if judge else rows[0]["checker"] if rows else checker)
@@ -267,6 +272,8 @@ def summarise(rows: list[dict], checker_name: str) -> dict:
     judged = [r for r in rows if r["consistent"] is not None]
     lexical = [r for r in rows if r["lexical_stance"] is not None]
     mentions = sum(r["mentioned"] for r in rows)
+    looped = [r for r in rows if "loops" in r]   # evaluate_explanations sets it on every row
+    shares = [r["repeated_ngram_share"] for r in looped if r["repeated_ngram_share"] is not None]
     ratio = lambda a, b: round(a / b, 4) if b else None  # noqa: E731
     return {
         "n_rationales": len(rows), "checker": checker_name,
@@ -278,6 +285,10 @@ def summarise(rows: list[dict], checker_name: str) -> dict:
         "grounding": ratio(sum(r["grounded"] for r in rows), mentions),
         "mentions": mentions, "invented": sum(r["invented"] for r in rows),
         "rationales_with_invented": sum(r["invented"] > 0 for r in rows),
+        "loop_ngram": LOOP_N, "loop_more_than": LOOP_MORE_THAN,
+        "loops": ratio(sum(r["loops"] for r in looped), len(looped)),
+        "repeated_ngram_share": (None if not shares else
+                                 round(sum(shares) / len(shares), 4)),
         "words": stats([r["words"] for r in rows]),
         "tokens": stats([r["tokens"] for r in rows if r["tokens"] is not None]),
     }

@@ -29,7 +29,7 @@ PLOTS = ("roc.png", "calibration.png")
 EXPLANATIONS = "explanations.jsonl"  # written by explanations.py
 # Config keys that must match for a run to resume (the rest is informational).
 RUN_KEYS = ("dataset", "split", "model", "limit", "n", "seed", "explanations", "prompt",
-            "sample")
+            "sample", "decode")
 
 
 def model_slug(spec: str, max_len: int = 48) -> str:
@@ -64,6 +64,9 @@ def default_report_dir(config: dict, root: str | Path = "reports") -> Path:
         parts.append(f"seed{config['seed']}")
     if config.get("explanations"):
         parts.append("explain")
+    from ..models.decoding import slug
+    if config.get("decode"):
+        parts.append(slug(config["decode"]))
     return Path(root) / "-".join(parts)
 
 
@@ -73,6 +76,9 @@ def _comparable(key: str, value):
     still resumes."""
     if key == "sample":
         return value or "seeded"
+    if key == "decode":   # reports from before decode settings were plain greedy
+        from ..models.decoding import decode_settings
+        return decode_settings(value or {})
     if key != "prompt" or not isinstance(value, dict):
         return value
     from ..scoring.options import PromptOptions

@@ -31,10 +31,13 @@ BATCH = 256  # samples per predict_many call for vectorised scorers without an e
 
 
 def run_config(ds: Dataset, split: str, model: str, samples: list[Sample], limit: int | None,
-               seed: int, explain: bool, prompt: dict | None, sample: str = "seeded") -> dict:
-    """What config.json records; `sample` is what was asked for (seeded | paper)."""
+               seed: int, explain: bool, prompt: dict | None, sample: str = "seeded",
+               decode: dict | None = None) -> dict:
+    """What config.json records; `sample` is what was asked for (seeded | paper); `decode`
+    the rationales' decode settings (models/decoding.py; {} = plain greedy)."""
     return {"dataset": ds.name, "split": split, "model": model, "limit": limit,
             "n": len(samples), "seed": seed, "explanations": explain, "prompt": prompt or {},
+            "decode": decode or {},
             "sample": sample_name(ds, split, sample),
             "sampler": describe_sample(ds, split, sample, seed),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
@@ -86,18 +89,19 @@ def run_eval(ds: Dataset, scorer: Scorer, *, split: str = "test", model: str | N
              explain: bool = False, prompt: dict | None = None, progress: bool = True,
              checker: str = "smollm2", checker_mode: str = "auto",
              teacher_jsonl: str | Path | None = None, sample: str = "seeded",
-             teacher_variant: str | None = None) -> dict:
+             teacher_variant: str | None = None, decode: dict | None = None) -> dict:
     """Evaluate `scorer` on the (sub)sampled `split` of `ds`; returns the summary dict that
     `reasoningrec eval --json` prints. `model` is the spec recorded in the report; `sample`
     "seeded" (the paper's seeded draw) or "paper" (the authors' own users where released,
     sampling.py). With `explain`, rationales are also judged (explanations.py: `checker` spec
     and mode; similarity to the dataset's teacher `teacher_variant`, or to the teacher JSONL)
-    into explanations.jsonl and result["explanations"]."""
+    into explanations.jsonl and result["explanations"]. `decode`: the settings the
+    rationales are generated with (recorded; a report made with others does not resume)."""
     wall_start = time.perf_counter()
     model = model or getattr(scorer, "name", type(scorer).__name__)
     samples = eval_samples(ds, split, limit, seed, sample)
     scorer.check_samples(ds, samples)  # e.g. replayed outputs that do not cover the draw
-    config = run_config(ds, split, model, samples, limit, seed, explain, prompt, sample)
+    config = run_config(ds, split, model, samples, limit, seed, explain, prompt, sample, decode)
     folder = Path(report_dir) if report_dir else report.default_report_dir(config, reports_root)
     report.prepare(folder, config, overwrite)
 
@@ -136,6 +140,8 @@ def run_eval(ds: Dataset, scorer: Scorer, *, split: str = "test", model: str | N
               "seconds": round(sum(r["seconds"] for r in ordered), 3),
               "wall_seconds": round(time.perf_counter() - wall_start, 3),
               "scored_now": len(todo), "resumed": resumed, "report_dir": str(folder)}
+    if explain:
+        result["decode"] = config["decode"]
     if explain:
         from .explanations import evaluate_explanations
         result["explanations"] = evaluate_explanations(

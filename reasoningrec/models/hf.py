@@ -89,7 +89,9 @@ _SHARED = Cache("hf: shared backend per model, adapter and options")
 
 class HFBackend(Backend):
     def __init__(self, target: str, adapter: str | None = None, device: str | None = None,
-                 dtype: str | None = None, batch_size: int | None = None):
+                 dtype: str | None = None, batch_size: int | None = None,
+                 repeat_penalty: float = 1.0, frequency_penalty: float = 0.0,
+                 presence_penalty: float = 0.0):
         import torch
         from transformers import AutoModelForCausalLM
 
@@ -116,6 +118,10 @@ class HFBackend(Backend):
             model = PeftModel.from_pretrained(model, resolve_local(adapter, "PEFT adapter"))
         self._adopt(model.to(self.device).eval(), tokenizer,
                     f"hf:{target}" + (f"+{adapter}" if adapter else ""), batch_size)
+        # llama.cpp's penalties over the generated tokens (models/decoding.py)
+        self.penalties = {"repeat_penalty": repeat_penalty,
+                          "frequency_penalty": frequency_penalty,
+                          "presence_penalty": presence_penalty}
 
     @classmethod
     def wrap(cls, tokenizer, model=None, name: str = "hf:in-memory",
@@ -130,6 +136,7 @@ class HFBackend(Backend):
 
     def _adopt(self, model, tokenizer, name: str, batch_size: int | None) -> None:
         self.model, self.tokenizer, self.name = model, tokenizer, name
+        self.penalties = {}
         # Prompts scored together by p_yes_many (evaluation batches them on a GPU; on a CPU
         # one at a time keeps a resumed evaluation's unit small).
         self.batch_size = batch_size or (32 if self.device.startswith("cuda") else 1)
@@ -155,23 +162,26 @@ class HFBackend(Backend):
         return {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
 
     # -- generation -------------------------------------------------------------------------
-    def _generate_kwargs(self, max_tokens, temperature, seed) -> dict:
+    def _generate_kwargs(self, max_tokens, temperature, seed, prompt_length: int) -> dict:
         import torch
+        from .decoding import hf_logits_processor
         if seed is not None:
             torch.manual_seed(seed)
         sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {
             "do_sample": False, "temperature": None, "top_p": None, "top_k": None}
         pad = self.tokenizer.pad_token_id
+        processor = hf_logits_processor(self.penalties, prompt_length)
         return {"max_new_tokens": max_tokens, "pad_token_id": pad if pad is not None
-                else self.tokenizer.eos_token_id, **sampling}
+                else self.tokenizer.eos_token_id, **sampling,
+                **({"logits_processor": processor} if processor else {})}
 
     def generate(self, prompt: str, max_tokens: int = 256, temperature: float = 0.0,
                  stop: list[str] | None = None, seed: int | None = None) -> str:
         import torch
         inputs = self._inputs(prompt)
         with self.lock, torch.inference_mode():
-            out = self.model.generate(**inputs, **self._generate_kwargs(max_tokens, temperature,
-                                                                         seed))
+            out = self.model.generate(**inputs, **self._generate_kwargs(
+                max_tokens, temperature, seed, inputs["input_ids"].shape[1]))
         new = out[0, inputs["input_ids"].shape[1]:]
         text = self.tokenizer.decode(new, skip_special_tokens=True)
         return "".join(cut_at_stop([text], stop))
@@ -188,7 +198,9 @@ class HFBackend(Backend):
 
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True,
                                         skip_special_tokens=True)
-        kwargs = {**self._inputs(prompt), **self._generate_kwargs(max_tokens, temperature, seed),
+        inputs = self._inputs(prompt)
+        kwargs = {**inputs, **self._generate_kwargs(max_tokens, temperature, seed,
+                                                    inputs["input_ids"].shape[1]),
                   "streamer": streamer, "stopping_criteria": StoppingCriteriaList([Cancelled()])}
         failure: list[BaseException] = []
 

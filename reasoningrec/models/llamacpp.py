@@ -74,7 +74,8 @@ class LlamaCppBackend(Backend):
 
     def __init__(self, model_path: str | Path, lora_path: str | Path | None = None,
                  n_ctx: int = 4096, n_threads: int | None = None, n_batch: int = 512,
-                 repeat_penalty: float = 1.0, n_decode_threads: int | None = None,
+                 repeat_penalty: float = 1.0, frequency_penalty: float = 0.0,
+                 presence_penalty: float = 0.0, n_decode_threads: int | None = None,
                  keep_states: int = 12):
         from llama_cpp import Llama
 
@@ -94,7 +95,10 @@ class LlamaCppBackend(Backend):
                                f"{f' with {lora_path}' if lora_path else ''}: {exc}") from exc
         self.name = f"llamacpp:{model_path}" + (f"+{lora_path}" if lora_path else "")
         self.lock = threading.RLock()
-        self.repeat_penalty = repeat_penalty  # 1.0: plain greedy when temperature=0
+        # penalties (models/decoding.py): all at their default = plain greedy at temperature 0
+        self.penalties = {"repeat_penalty": repeat_penalty,
+                          "frequency_penalty": frequency_penalty,
+                          "presence_penalty": presence_penalty}
         self.n_vocab = self.llm.n_vocab()
         self.answer_ids = answer_token_ids(self.tokenize)
         self._scored: list[int] = []  # the cache's tokens, when scoring evaluated them
@@ -134,7 +138,7 @@ class LlamaCppBackend(Backend):
         self._check_length(len(tokens) + 1)
         return self.llm.create_completion(tokens, max_tokens=max_tokens, temperature=temperature,
                                           stop=stop or [], seed=seed, stream=stream,
-                                          repeat_penalty=self.repeat_penalty)
+                                          **self.penalties)
 
     def stream(self, prompt: str, max_tokens: int = 256, temperature: float = 0.0,
                stop: list[str] | None = None, seed: int | None = None) -> Iterator[str]:

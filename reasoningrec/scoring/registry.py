@@ -108,10 +108,12 @@ def student_spec(name: str = "student", backend: str = "llamacpp") -> str:
     return f"llamacpp:{smollm2_gguf()}+{lora}"
 
 
-def load_scorer(spec: str, ds: Dataset, **options) -> Scorer:
+def load_scorer(spec: str, ds: Dataset, decode: dict | None = None, **options) -> Scorer:
     """A fitted scorer for `spec` on `ds`. `options` are PromptOptions fields
     (with_profile, with_description, history_k, history_mode) for LLM scorers; like-share
-    reads history_k (the most recent K, as the prompt shows them)."""
+    reads history_k (the most recent K, as the prompt shows them). `decode`
+    (models/decoding.py) overrides a student's own decode settings; an LLM scorer's
+    `.decode` holds the settings it generates with."""
     spec = spec.strip()
     if spec == "like-share":
         from . import baselines
@@ -125,21 +127,23 @@ def load_scorer(spec: str, ds: Dataset, **options) -> Scorer:
     if spec.startswith("authors:"):
         from .authors import AuthorsScorer
         return AuthorsScorer(ds, spec[len("authors:"):].strip())
-    from ..models.loader import load_backend
     from .llm import LLMScorer
     from .options import PromptOptions
+    from .students import resolve_student, student_backend
     template = "student"
     for prefix, name in (("zero-shot:", "zero_shot"), ("tallrec:", "tallrec")):
         if spec.startswith(prefix):
             template, spec = name, spec[len(prefix):]
     given = {k: v for k, v in options.items() if v is not None}
+    # a shipped student: its own prompt options and decode settings; any other spec: as given
+    info = resolve_student(spec, fallback=False)
     if spec in STUDENTS:
-        from .students import resolve_student
-        info = resolve_student(spec, fallback=False)
-        spec = info.spec
         # the student's own options, except where the caller asked for something else
         defaults = PromptOptions()
         given = {**info.options, **{k: v for k, v in given.items()
                                     if v != getattr(defaults, k, None)}}
     opts = PromptOptions(**given)
-    return LLMScorer(load_backend(spec), template=template, options=opts)
+    backend, decode = student_backend(info, decode)
+    scorer = LLMScorer(backend, template=template, options=opts)
+    scorer.decode = decode
+    return scorer

@@ -3,14 +3,17 @@
     from reasoningrec.scoring.students import resolve_student, student_for
     info = student_for("fashion")          # the dataset's default (scoring.registry.default_student)
     info = resolve_student("student-evidence")
-    info.spec, info.title, info.teacher, info.note, info.options
+    info.spec, info.title, info.teacher, info.note, info.options, info.decode
+    backend = student_backend(info)        # its model, generating with its decode settings
     student_version(info, max_tokens=160)  # "student 72feb8737fa1; max_tokens=160"
 
 A shipped student (a short name of reasoningrec.scoring.registry.STUDENTS) is served with the prompt
 options it learnt on; one whose adapter is missing falls back to the base SmolLM2 and the
 note says so (`fallback=False`, as `load_scorer` asks: a FileNotFoundError instead). Any other
-spec is served as given, with default prompt options. This is the one resolution of a student
-name: the app (ui/service.py), the pool builder and `load_scorer` all call it.
+spec is served as given, with default prompt options and plain greedy decoding. A card's
+"decode" (models/decoding.py: repetition penalties) is read here only, and `student_backend`
+loads the model with it. This is the one resolution of a student name: the app
+(ui/service.py), the pool builder and `load_scorer` all call it, so they generate alike.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..models.decoding import decode_settings
 from .registry import STUDENTS, _read_meta, default_student, student_options, student_spec
 
 
@@ -29,6 +33,7 @@ class StudentInfo:
     teacher: str = ""           # whose rationales it learnt from ("" = not a distilled student)
     note: str = ""              # a warning for the page ("" = none)
     options: dict = field(default_factory=dict)   # PromptOptions fields it is served with
+    decode: dict = field(default_factory=dict)    # decoding.decode_settings: its penalties
 
 
 def _card(name: str) -> dict:
@@ -57,8 +62,9 @@ def resolve_student(name: str | None, backend: str = "llamacpp",
     if isinstance(teacher, dict):   # a card may describe its teacher in detail
         teacher = str(teacher.get("model") or teacher.get("name") or "")
     try:
+        decode = decode_settings(card.get("decode"), str(STUDENTS[name] / "student.json"))
         return StudentInfo(name, student_spec(name, backend), title, teacher,
-                           options=student_options(name))
+                           options=student_options(name), decode=decode)
     except FileNotFoundError:
         if not fallback:
             raise
@@ -67,6 +73,18 @@ def resolve_student(name: str | None, backend: str = "llamacpp",
                            "adapter.gguf is missing), so the student here is the untuned base "
                            "SmolLM2-135M-Instruct: expect weak predictions and rambling "
                            "explanations.")
+
+
+def student_backend(info: StudentInfo, overrides: dict | None = None):
+    """The loaded model of `info`, generating with its decode settings (`overrides`, e.g.
+    eval's --repeat-penalty, win). Returns (backend, the settings in effect)."""
+    from ..models.loader import load_backend
+    from ..models.registry import parse_spec
+    decode = decode_settings({**info.decode, **(overrides or {})})
+    if decode and parse_spec(info.spec).kind not in ("llamacpp", "hf"):
+        raise ValueError(f"decode settings ({', '.join(decode)}) apply to llama.cpp and "
+                         f"transformers models, not {info.spec}")
+    return load_backend(info.spec, **decode), decode
 
 
 def student_for(dataset: str, name: str | None = None, backend: str = "llamacpp") -> StudentInfo:
@@ -94,5 +112,8 @@ def model_version(spec: str, max_tokens: int, settings: str = "") -> str:
 
 def student_version(info: StudentInfo, max_tokens: int) -> str:
     """The name and fingerprint the pool stores with our student's texts, as served."""
+    from ..models.decoding import describe
     from .options import PromptOptions
-    return f"{info.name} {model_version(info.spec, max_tokens, repr(PromptOptions(**info.options)))}"
+    settings = repr(PromptOptions(**info.options)) + (f"; {describe(info.decode)}"
+                                                       if info.decode else "")
+    return f"{info.name} {model_version(info.spec, max_tokens, settings)}"

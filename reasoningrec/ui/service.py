@@ -24,7 +24,7 @@ from ..demo_pool import POOL_DIR, DemoPool
 from ..scoring.live import LiveExplainer
 from ..models.loader import load_backend
 from ..scoring.options import PromptOptions
-from ..scoring.students import StudentInfo, student_for, student_version
+from ..scoring.students import StudentInfo, student_backend, student_for, student_version
 from ..zerogpu import GPUExplainer, serving_backend
 
 log = logging.getLogger(__name__)
@@ -50,13 +50,13 @@ class AppService:
         loaded: dict[tuple, ServedStudent] = {}
         for dataset in pool.users:
             info = student_for(dataset, student, backend)
-            key = (info.spec, repr(sorted(info.options.items())))
+            key = (info.spec, repr(sorted(info.options.items())), repr(sorted(info.decode.items())))
             if key not in loaded:
                 # a shipped student is served with the prompt options it learnt on; one that
                 # reads evidence gets the pool's precomputed figures (no training ratings here)
                 options = PromptOptions(**info.options) if info.options else None
                 explainer = LiveExplainer(
-                    load_backend(info.spec), options=options, max_new_tokens=max_new_tokens,
+                    student_backend(info)[0], options=options, max_new_tokens=max_new_tokens,
                     evidence_source=pool.evidence_for)
                 if backend == "transformers":     # each model call inside @spaces.GPU
                     explainer = GPUExplainer(explainer)

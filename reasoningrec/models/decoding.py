@@ -1,0 +1,103 @@
+"""Decoding settings of generated explanations: llama.cpp's repetition penalties.
+
+    from reasoningrec.models.decoding import decode_settings, add_decode_args, decode_from_args
+    decode_settings({"repeat_penalty": 1.2}, "assets/x/student.json")  # validated, non-default keys
+    load_backend(spec, **decode)          # LlamaCppBackend(repeat_penalty=1.2, ...)
+
+A shipped student declares its own in student.json ("decode": {...}; read in one place,
+scoring/students.py), so `eval`, `predict`, `rank`, the app and the pool builder all generate
+with it; `reasoningrec eval --repeat-penalty X` (and the other flags here) overrides it for a run.
+Generation is greedy (temperature 0) everywhere; llama-cpp-python 0.3.36 builds its sampler
+chain as penalties -> greedy (Llama._init_sampler), so the penalties apply under greedy too.
+The penalty window is the last 64 generated tokens (Llama(last_n_tokens_size=64); prompt
+tokens are not in it, only tokens the sampler accepted). For each token in the window llama.cpp
+divides a positive logit by repeat_penalty (multiplies a negative one), then subtracts
+frequency_penalty x its count and presence_penalty once.
+"""
+from __future__ import annotations
+
+DEFAULTS = {"repeat_penalty": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0}
+HELP = {
+    "repeat_penalty": "llama.cpp repeat penalty over the last 64 generated tokens (1.0 = off)",
+    "frequency_penalty": "llama.cpp frequency penalty: logit minus this x the token's count in "
+                         "the last 64 generated tokens (0 = off)",
+    "presence_penalty": "llama.cpp presence penalty: logit minus this once for a token in the "
+                        "last 64 generated tokens (0 = off)",
+}
+
+
+def decode_settings(raw, where: str = "decode settings") -> dict:
+    """The validated settings of `raw` (a dict or None), keys at their default left out.
+    Raises ValueError naming `where` for an unknown key or a bad value."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: \"decode\" must be an object, got {type(raw).__name__}")
+    out = {}
+    for key, value in raw.items():
+        if key not in DEFAULTS:
+            raise ValueError(f"{where}: unknown decode setting {key!r} "
+                             f"(known: {', '.join(DEFAULTS)})")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{where}: decode setting {key} must be a number, got {value!r}")
+        if key == "repeat_penalty" and not value > 0:
+            raise ValueError(f"{where}: repeat_penalty must be > 0, got {value}")
+        if float(value) != DEFAULTS[key]:
+            out[key] = float(value)
+    return out
+
+
+def describe(decode: dict) -> str:
+    """'greedy' or 'greedy, repeat_penalty=1.2' (for pages, tables and model versions)."""
+    return ", ".join(["greedy", *(f"{k}={v:g}" for k, v in sorted(decode.items()))])
+
+
+def slug(decode: dict) -> str:
+    """A folder-name part: '' for plain greedy, else e.g. 'rp1.2' ('fp', 'pp' for the others)."""
+    short = {"repeat_penalty": "rp", "frequency_penalty": "fp", "presence_penalty": "pp"}
+    return "-".join(f"{short[k]}{v:g}" for k, v in sorted(decode.items()))
+
+
+def add_decode_args(parser, default: str = "the student's own (student.json \"decode\"), "
+                                           "else off") -> None:
+    """--repeat-penalty, --frequency-penalty, --presence-penalty (None when not given)."""
+    for key, text in HELP.items():
+        parser.add_argument(f"--{key.replace('_', '-')}", dest=key, type=float, default=None,
+                            help=f"{text}; default: {default}")
+
+
+def decode_from_args(args) -> dict:
+    """The decode flags given on the command line (None = not given), validated."""
+    given = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k, None) is not None}
+    decode_settings(given, "flags")  # validates; explicit defaults stay (they override a card)
+    return given
+
+
+LAST_N = 64  # llama-cpp-python's Llama(last_n_tokens_size=64): the penalty window
+
+
+def hf_logits_processor(penalties: dict, prompt_length: int):
+    """The same penalties for transformers' generate (the ZeroGPU path serves the students
+    through it): llama.cpp's rule over the last LAST_N *generated* tokens (HF's own
+    repetition_penalty would also count the prompt). None when every penalty is off."""
+    if not decode_settings(penalties):
+        return None
+    import torch
+    from transformers import LogitsProcessor, LogitsProcessorList
+
+    repeat = penalties.get("repeat_penalty", 1.0)
+    freq, present = penalties.get("frequency_penalty", 0.0), penalties.get("presence_penalty", 0.0)
+
+    class LlamaCppPenalties(LogitsProcessor):
+        def __call__(self, input_ids, scores):
+            for row in range(input_ids.shape[0]):
+                window = input_ids[row, prompt_length:][-LAST_N:]
+                if window.numel() == 0:
+                    continue
+                ids, counts = torch.unique(window, return_counts=True)
+                s = scores[row, ids]
+                s = torch.where(s <= 0, s * repeat, s / repeat)
+                scores[row, ids] = s - counts.to(s.dtype) * freq - present
+            return scores
+
+    return LogitsProcessorList([LlamaCppPenalties()])

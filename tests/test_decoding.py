@@ -1,0 +1,130 @@
+"""Decode settings (reasoningrec/models/decoding.py): validated, read from a student's card in
+one place, passed to llama.cpp, where they change greedy generation; eval's flags override them
+and a report records them.
+
+    .venv/bin/python -m pytest tests/test_decoding.py -q
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reasoningrec.cli import main
+from reasoningrec.evaluate import report
+from reasoningrec.models.decoding import decode_settings, describe, slug
+from reasoningrec.repeats import loop_fields
+from reasoningrec.scoring.registry import STUDENTS, load_scorer
+from reasoningrec.scoring.students import resolve_student, student_version
+
+
+def test_settings_are_validated_and_defaults_dropped():
+    assert decode_settings(None) == {} == decode_settings({"repeat_penalty": 1})
+    assert decode_settings({"repeat_penalty": 1.2, "presence_penalty": 0}) == {"repeat_penalty": 1.2}
+    for bad, why in (({"top_k": 4}, "unknown decode setting 'top_k'"),
+                     ({"repeat_penalty": 0}, "must be > 0"),
+                     ({"repeat_penalty": True}, "must be a number"),
+                     ({"frequency_penalty": "0.5"}, "must be a number"),
+                     ([1.2], "must be an object")):
+        with pytest.raises(ValueError, match=why):
+            decode_settings(bad, "card.json")
+    assert describe({}) == "greedy" and slug({}) == ""
+    assert describe({"repeat_penalty": 1.2}) == "greedy, repeat_penalty=1.2"
+    assert slug({"repeat_penalty": 1.2, "presence_penalty": 0.5}) == "pp0.5-rp1.2"
+
+
+def test_every_shipped_card_is_read_once_and_versions_name_the_setting():
+    for name, folder in STUDENTS.items():
+        card = json.loads((folder / "student.json").read_text())
+        info = resolve_student(name, fallback=False)
+        assert info.decode == decode_settings(card.get("decode")), name
+        plain = type(info)(**{**info.__dict__, "decode": {}})
+        if info.decode:   # a new setting is a new model version: the pool's texts are redone
+            assert student_version(info, 160) != student_version(plain, 160)
+
+
+def test_a_report_made_with_other_settings_does_not_resume(tmp_path):
+    config = {"dataset": "fashion", "split": "test", "model": "m", "limit": 2, "n": 2,
+              "seed": 42, "explanations": True, "prompt": {}, "sample": "paper"}
+    report.prepare(tmp_path, {**config, "decode": {}}, overwrite=False)
+    report.prepare(tmp_path, {**config, "decode": {"repeat_penalty": 1.0}}, overwrite=False)
+    with pytest.raises(ValueError, match="decode"):
+        report.prepare(tmp_path, {**config, "decode": {"repeat_penalty": 1.2}}, overwrite=False)
+    old = {**config}                        # a report from before decode settings: greedy
+    report.prepare(tmp_path / "old", old, overwrite=False)
+    report.prepare(tmp_path / "old", {**config, "decode": {}}, overwrite=False)
+    assert report.default_report_dir({**config, "decode": {"repeat_penalty": 1.2}}).name \
+        == "fashion-test-m-n2-paper-explain-rp1.2"
+
+
+def test_bad_flags_exit_with_one_line(data_dir, capsys):
+    base = ["eval", "--dataset", "fashion", "--data-dir", str(data_dir), "--model", "smollm2",
+            "--limit", "2"]
+    assert main(base + ["--explanations", "--repeat-penalty", "0"]) != 0
+    assert "repeat_penalty must be > 0" in capsys.readouterr().err
+    assert main(base + ["--repeat-penalty", "1.2"]) != 0
+    assert "add --explanations" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_penalties_change_greedy_llamacpp_generation_and_flags_override_the_card(fashion):
+    from reasoningrec.models.loader import load_backend
+    prompt = ("The user likes shirts that fit well. The user likes shirts that fit well. "
+              "The user likes")
+    plain = load_backend("smollm2").generate(prompt, max_tokens=48)
+    penalised = load_backend("smollm2", repeat_penalty=1.3).generate(prompt, max_tokens=48)
+    assert plain != penalised                       # applies under greedy (temperature 0)
+    assert loop_fields(plain)["loops"] and not loop_fields(penalised)["loops"]
+    name = next(iter(STUDENTS))
+    scorer = load_scorer(name, fashion, decode={"repeat_penalty": 1.25})
+    assert scorer.decode == {"repeat_penalty": 1.25}
+    assert scorer.backend.penalties["repeat_penalty"] == 1.25
+    off = load_scorer(name, fashion, decode={"repeat_penalty": 1.0})
+    assert off.decode == {} and off.backend.penalties["repeat_penalty"] == 1.0
+
+
+def test_transformers_penalties_follow_llamacpps_rule_on_generated_tokens_only():
+    import torch
+    from reasoningrec.models.decoding import hf_logits_processor
+    assert hf_logits_processor({"repeat_penalty": 1.0}, 2) is None
+    proc = hf_logits_processor({"repeat_penalty": 2.0, "frequency_penalty": 0.5,
+                                "presence_penalty": 0.1}, prompt_length=2)
+    ids = torch.tensor([[3, 4, 5, 5, 7]])            # 3, 4: the prompt, never penalised
+    scores = torch.tensor([[0.0, 0.0, 0.0, 1.0, 1.0, 4.0, 1.0, -2.0]])
+    out = proc(ids, scores.clone())[0].tolist()
+    assert out[3] == out[4] == 1.0
+    assert out[5] == pytest.approx(4.0 / 2 - 2 * 0.5 - 0.1)   # positive: divided; count 2
+    assert out[7] == pytest.approx(-2.0 * 2 - 1 * 0.5 - 0.1)  # negative: multiplied; count 1
+
+
+@pytest.mark.slow
+def test_transformers_backend_generates_with_the_penalty():
+    from reasoningrec.models.loader import load_backend
+    from reasoningrec.models.registry import smollm2_gguf
+    prompt = ("The user likes shirts that fit well. The user likes shirts that fit well. "
+              "The user likes")
+    spec = f"hf:{smollm2_gguf()}"
+    plain = load_backend(spec).generate(prompt, max_tokens=48)
+    penalised = "".join(load_backend(spec, repeat_penalty=1.3).stream(prompt, max_tokens=48))
+    assert loop_fields(plain)["loops"] and not loop_fields(penalised)["loops"]
+
+
+def test_decode_settings_on_a_server_model_are_refused(fashion):
+    with pytest.raises(ValueError, match="apply to llama.cpp and transformers models"):
+        load_scorer("openai:http://localhost:9/v1#m", fashion, decode={"repeat_penalty": 1.2})
+
+
+@pytest.mark.slow
+def test_the_app_and_eval_generate_with_the_same_student_settings(fashion):
+    """The app's Fashion student and `eval --model <it>` load one backend with the card's
+    penalties (llama.cpp shares a model per options: the same object)."""
+    from reasoningrec.scoring.registry import default_student
+    from reasoningrec.ui.service import AppService
+    name = default_student("fashion")
+    card = json.loads((STUDENTS[name] / "student.json").read_text()).get("decode")
+    served = AppService.start(backend="llamacpp").student("fashion")
+    scorer = load_scorer(name, fashion)
+    assert served.info.decode == scorer.decode == decode_settings(card)
+    assert served.explainer.backend is scorer.backend
+    for key, value in decode_settings(card).items():
+        assert scorer.backend.penalties[key] == value
