@@ -13,7 +13,7 @@ with one (445 of the 800). Each user's test target gets three texts: Mixtral's
 rationale and the authors' student output as released (pool_text.display_text: the answer
 phrase removed, an unfinished last sentence cut), and our student's explanation and P(Yes),
 generated here, ahead of time, with the app's settings (--student, default per dataset
-scorers.default_student; --max-tokens) and named with a version fingerprint. A drawn user with
+scoring.registry.default_student; --max-tokens) and named with a version fingerprint. A drawn user with
 a text that echoes its prompt or loops (pool_text.text_problems) is left out and counted.
 Other candidates: up to --extra items the user rated outside the shown history (one liked,
 one disliked when both exist), filled with never-rated items; they have no texts. Every
@@ -248,7 +248,7 @@ def main(argv=None) -> None:
                     help="the authors' student run shown where released (\"\" = none)")
     ap.add_argument("--student", action="append", default=[], metavar="[DATASET=]NAME",
                     help="our student: a shipped short name or a model spec, for all datasets "
-                         "or one (repeatable); default: scorers.default_student(dataset)")
+                         "or one (repeatable); default: scoring.registry.default_student(dataset)")
     ap.add_argument("--max-tokens", type=int, default=160,
                     help="our student's explanation length cap (tokens; the app's default)")
     ap.add_argument("--cache", default=str(cache_dir() / "demo_pool_student.jsonl"),
