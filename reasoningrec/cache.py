@@ -10,8 +10,9 @@ An owned entry belongs to its owner, which the cache holds by a weak reference: 
 never share an entry even when their names agree (the demo pool's "ml1m" is not the full
 "ml1m"), the same object always hits, and its entries go when it is collected. `owner=None`
 keeps the entry for the process, keyed by `key` alone (which must then say everything the
-value depends on). No two modules may name a cache alike. A value is built once even when threads ask together (one lock per
-entry); a build that raises leaves no entry. `limit` drops the oldest entries beyond it.
+value depends on). No two modules may name a cache alike. A value is built once even when
+threads ask together (one lock per entry); a build that raises leaves no entry. `limit` drops
+the oldest entries beyond it.
 """
 from __future__ import annotations
 

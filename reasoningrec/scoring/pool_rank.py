@@ -5,7 +5,7 @@
     top = top_for_pool_user(explainer, pool, "ml1m", "1")   # TopList: .rows best first (<= 10)
     top.rows[0].item_id, top.rows[0].p_yes, top.rows[0].held_out
     top.candidates, top.own, top.seconds                     # what was ranked, and how long
-    top_items(explainer, req.ds, req.sample, ids, held_out)  # an edited input (the app's page)
+    top_for_pool_user(explainer, pool, "ml1m", "1", ds=req.ds, sample=req.sample)  # edited
 
 Candidates (`pool_candidates`): the user's own pool candidates (their held-out test item first),
 then the other pool users' candidates of the dataset — their test items first, in pool order —
@@ -77,10 +77,14 @@ def top_items(explainer, ds: Dataset, sample: Sample, candidates: list[str], own
 
 def top_for_pool_user(explainer, pool: DemoPool, dataset: str, user_id: str,
                       n: int = CANDIDATES, top: int = TOP,
-                      progress: Callable[[int, int], None] | None = None) -> TopList:
-    """The pool user as is (profile, history): their top `top` of `pool_candidates(n)`."""
+                      progress: Callable[[int, int], None] | None = None, *,
+                      ds: Dataset | None = None, sample: Sample | None = None) -> TopList:
+    """The pool user's top `top` of `pool_candidates(n)`: as is, or with the page's edited
+    `ds` (profile) and `sample` (history; its items are left out of the candidates)."""
     user = pool.user(dataset, user_id)
-    ids, own = pool_candidates(pool, dataset, user_id, n)
+    sample = sample or user.sample
+    ids, own = pool_candidates(pool, dataset, user_id, n,
+                               rated={h.item_id for h in sample.history})
     labels = {c.item_id: c.label for c in user.candidates}
-    return top_items(explainer, pool.datasets[dataset], user.sample, ids, own,
+    return top_items(explainer, ds or pool.datasets[dataset], sample, ids, own,
                      user.sample.target, labels, top, progress)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ..models.base import BackendError
-from ..scoring.pool_rank import CANDIDATES, pool_candidates, top_items
+from ..scoring.pool_rank import CANDIDATES, top_for_pool_user
 from . import render
 from .state import InputError
 
@@ -56,16 +56,13 @@ class Top10Events:
             req = self.views.request(draft, profile, candidate)
         except InputError as exc:
             return render.message(f"Cannot rank: {exc}", "error"), gr.update(**HIDDEN_LIST)
-        pu = req.pool_user
-        ids, own = pool_candidates(self.service.pool, dataset, pu.user_id, CANDIDATES,
-                                   rated={h.item_id for h in req.sample.history})
         student = self.service.student(dataset)
-        progress((0, len(ids)), desc="Ranking candidates", unit="candidates")
+        progress((0, CANDIDATES), desc="Ranking candidates", unit="candidates")
         try:
-            top = top_items(student.explainer, req.ds, req.sample, ids, own, pu.sample.target,
-                            {c.item_id: c.label for c in pu.candidates},
-                            progress=lambda done, total: progress(
-                                (done, total), desc="Ranking candidates", unit="candidates"))
+            top = top_for_pool_user(
+                student.explainer, self.service.pool, dataset, req.pool_user.user_id,
+                ds=req.ds, sample=req.sample, progress=lambda done, total: progress(
+                    (done, total), desc="Ranking candidates", unit="candidates"))
         except (BackendError, ValueError, KeyError) as exc:
             return (render.message(f"The model could not rank: {exc}", "error"),
                     gr.update(**HIDDEN_LIST))
