@@ -324,3 +324,18 @@ def test_live_teacher_answers_an_edited_input(pool):
     events = list(service.teacher().stream(req.ds, req.sample))
     assert req.edited and req.teacher is None
     assert events[0][0] == "prediction" and events[-1][0] == "done"
+
+
+@pytest.mark.slow
+def test_intro_says_what_each_column_is_without_quoting_student_titles(pool):
+    from reasoningrec.ui import intro
+    from reasoningrec.ui.service import AppService
+    two = AppService(pool, max_new_tokens=8)              # each dataset's own default student
+    one = AppService(pool, student="student", max_new_tokens=8)   # one model for both
+    assert len({s.title for s in two.students.values()}) == 2
+    for service, says in ((two, "one per dataset"), (one, "one model")):
+        text = intro(service)
+        assert f"**Our student** ({says}, named in its column with its teacher)" in text
+        assert not any(s.title in text for s in service.students.values())  # the column's job
+        assert "Mixtral-8x7B-Instruct, the paper's teacher, told the true answer" in text
+        assert "the paper's own Llama-2-7B student" in text    # the pool holds its Fashion texts

@@ -34,12 +34,14 @@ from .service import AppService
 
 def intro(service: AppService) -> str:
     """The page's first lines: what each column is, true for the pool and students served."""
-    ours = sorted({s.title for s in service.students.values()})
+    served = len({s.title for s in service.students.values()})
+    ours = "one per dataset" if served > 1 else "one model"
     authors = [LABELS.get(n, n) for n, systems in service.pool.systems.items() if "authors" in systems]
     paper_student = (f", and ({' and '.join(authors)}) the released output of **the paper's own "
                      "Llama-2-7B student**" if authors else "")
     return ("# ReasoningRec\nWill this user like this item? **Our student** "
-            f"({'; '.join(ours)}) answers and explains why, live on this machine. Beside it, "
+            f"({ours}, named in its column with its teacher) answers and explains why, live on "
+            "this machine. Beside it, "
             "for each user's real test item: the rationale of **Mixtral-8x7B-Instruct, the "
             f"paper's teacher, told the true answer**{paper_student}. Pick a user from the "
             "demo pool (real MovieLens-1M and Amazon Fashion test users) or edit their profile, "
