@@ -334,6 +334,25 @@ def test_openai_bounded_concurrency(server):
     assert server.max_in_flight == 2 and len(server.calls) == 6
 
 
+def test_eval_concurrency_sets_the_requests_in_flight(server, data_dir, tmp_path, capsys,
+                                                     tiny_model):  # noqa: F811
+    from reasoningrec.cli import main
+    server.delay = 0.2
+    base = ["eval", "--dataset", "fashion", "--data-dir", str(data_dir), "--limit", "12",
+            "--no-progress", "--json"]
+    chat = f"openai:{server.url}#tiny"                      # the server's chat template
+    local = f"openai:{server.url}#tiny+{tiny_model.hf_dir}"  # prompts rendered here
+    for spec, n in ((chat, 3), (chat, 1), (local, 3)):
+        server.max_in_flight, server.calls = 0, []
+        assert main(base + ["--model", spec, "--concurrency", str(n),
+                            "--report-dir", str(tmp_path / f"c{n}{spec[-4:]}")]) == 0
+        assert server.max_in_flight == n and len(server.calls) == 12   # one request a sample
+    capsys.readouterr()
+    assert main(base + ["--model", "mf", "--concurrency", "4"]) == 2    # not a server: said so
+    assert "--concurrency sets the requests in flight to an openai: server, not to mf" \
+        in capsys.readouterr().err
+
+
 def test_openai_unreachable_server_is_a_clear_error():
     with socket.socket() as sock:  # a port with nothing listening
         sock.bind(("127.0.0.1", 0))

@@ -65,6 +65,9 @@ def register(sub) -> None:
                         "mixtral-8x7b where present)")
     add_prompt_args(p)
     add_decode_args(p)
+    p.add_argument("--concurrency", type=positive_int, default=None,
+                   help="requests in flight to an openai: server (vLLM and llama.cpp's server "
+                        "batch them; default: the backend's 8)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar (stderr)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
@@ -91,7 +94,8 @@ def run(args) -> dict:
     if decode and not args.explanations:
         raise ValueError("--repeat-penalty and the other decode flags shape the rationales: "
                          "add --explanations")
-    scorer = load_scorer(args.model, ds, **options, **({"decode": decode} if decode else {}))
+    scorer = load_scorer(args.model, ds, concurrency=args.concurrency, **options,
+                         **({"decode": decode} if decode else {}))
     try:
         return run_eval(ds, scorer, split=args.split, model=args.model, limit=args.limit,
                         seed=args.seed, report_dir=args.report_dir, overwrite=args.overwrite,

@@ -133,6 +133,9 @@ class Backend:
     # True when session(prefix, keep=True) keeps the prefix's evaluated state for later
     # sessions (a prompt evaluated ahead of a Run: the app's warm)
     keeps_prompts: bool = False
+    # Requests it serves at once (a server: its in-flight bound); callers may run that many
+    # calls from threads. Local models: 1 (their own lock serialises calls).
+    max_concurrency: int = 1
 
     def tokenize(self, text: str) -> list[int]:
         raise NotImplementedError

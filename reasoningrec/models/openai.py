@@ -62,11 +62,11 @@ class OpenAIBackend(Backend):
         self.base_url, self.model = normalise_base_url(base_url), model
         self.name = f"openai:{base_url}#{model}" + (f"+{tokenizer}" if tokenizer else "")
         self.max_concurrency = max_concurrency
-        self.tokenizer, self.batch_size = None, 1  # batch: prompts eval hands p_yes_many
+        # batch: the samples eval hands the scorer at once, scored max_concurrency at a time
+        self.tokenizer, self.batch_size = None, 4 * max_concurrency
         if tokenizer:  # prompts rendered here (transformers is imported only then)
             from .hf import load_tokenizer_of
             self.tokenizer, self.local_template = load_tokenizer_of(tokenizer), True
-            self.batch_size = 4 * max_concurrency
         self.retries, self.backoff, self.top_logprobs = retries, backoff, top_logprobs
         key = key or api_key()
         self.client = httpx.Client(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 
 from ..cache import Cache
@@ -138,9 +139,11 @@ class LLMScorer(Scorer):
                 "history_shown": [e.item_id for e in r.kept]}
 
     def predict_many(self, ds: Dataset, samples: list[Sample]) -> list[Prediction]:
-        """Scores only, the prompts scored together by backend.p_yes_many (batched on a GPU)."""
+        """Scores only, the prompts scored together by backend.p_yes_many (batched on a GPU);
+        through a server's own chat template, up to backend.max_concurrency chats at once."""
         if not self.backend.local_template:
-            return [self.predict(ds, s) for s in samples]
+            with ThreadPoolExecutor(max(1, min(self.backend.max_concurrency, len(samples)))) as pool:
+                return list(pool.map(lambda s: self.predict(ds, s), samples))
         start = time.perf_counter()
         rendered = [self.render(ds, s) for s in samples]
         scores = self.backend.p_yes_many([r.text for r in rendered])

@@ -108,13 +108,18 @@ def student_spec(name: str = "student", backend: str = "llamacpp") -> str:
     return f"llamacpp:{smollm2_gguf()}+{lora}"
 
 
-def load_scorer(spec: str, ds: Dataset, decode: dict | None = None, **options) -> Scorer:
+def load_scorer(spec: str, ds: Dataset, decode: dict | None = None,
+                concurrency: int | None = None, **options) -> Scorer:
     """A fitted scorer for `spec` on `ds`. `options` are PromptOptions fields
     (with_profile, with_description, history_k, history_mode) for LLM scorers; like-share
     reads history_k (the most recent K, as the prompt shows them). `decode`
     (models/decoding.py) overrides a student's own decode settings; an LLM scorer's
-    `.decode` holds the settings it generates with."""
+    `.decode` holds the settings it generates with. `concurrency`: requests in flight to an
+    openai: server (its default when None)."""
     spec = spec.strip()
+    if concurrency is not None and "openai:" not in spec:
+        raise ValueError(f"--concurrency sets the requests in flight to an openai: server, "
+                         f"not to {spec}")
     if spec == "like-share":
         from . import baselines
         if options.get("history_k") and options.get("history_mode", "recent") != "recent":
@@ -143,7 +148,7 @@ def load_scorer(spec: str, ds: Dataset, decode: dict | None = None, **options) -
         given = {**info.options, **{k: v for k, v in given.items()
                                     if v != getattr(defaults, k, None)}}
     opts = PromptOptions(**given)
-    backend, decode = student_backend(info, decode)
+    backend, decode = student_backend(info, decode, concurrency)
     scorer = LLMScorer(backend, template=template, options=opts)
     scorer.decode = decode
     return scorer

@@ -75,16 +75,20 @@ def resolve_student(name: str | None, backend: str = "llamacpp",
                            "explanations.")
 
 
-def student_backend(info: StudentInfo, overrides: dict | None = None):
+def student_backend(info: StudentInfo, overrides: dict | None = None,
+                    concurrency: int | None = None):
     """The loaded model of `info`, generating with its decode settings (`overrides`, e.g.
-    eval's --repeat-penalty, win). Returns (backend, the settings in effect)."""
+    eval's --repeat-penalty, win); `concurrency`: requests in flight to an openai: server
+    (load_scorer checks the spec is one).
+    Returns (backend, the settings in effect)."""
     from ..models.loader import load_backend
     from ..models.registry import parse_spec
     decode = decode_settings({**info.decode, **(overrides or {})})
     if decode and parse_spec(info.spec).kind not in ("llamacpp", "hf"):
         raise ValueError(f"decode settings ({', '.join(decode)}) apply to llama.cpp and "
                          f"transformers models, not {info.spec}")
-    return load_backend(info.spec, **decode), decode
+    extra = {"max_concurrency": concurrency} if concurrency is not None else {}
+    return load_backend(info.spec, **decode, **extra), decode
 
 
 def student_for(dataset: str, name: str | None = None, backend: str = "llamacpp") -> StudentInfo:
