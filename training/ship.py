@@ -60,7 +60,7 @@ def ship(run: Path, export: Path, out: Path, name: str | None = None,
         "prompt_options": {k: cfg[k] for k in prompt_keys if cfg.get(k) is not None},
         "trained_on": cfg["dataset"], "teacher_jsonl": cfg["teacher_jsonl"],
         "recipe": {k: cfg.get(k) for k in (
-            "train_samples", "answer_only_samples", "val_samples", "lora_r", "lora_alpha", "lora_dropout",
+            "train_samples", "answer_only_samples", "init_adapter", "val_samples", "lora_r", "lora_alpha", "lora_dropout",
             "target_modules", "learning_rate", "answer_loss_weight", "batch_size",
             "micro_batch_size", "epochs", "patience", "max_length", "completion_tokens", "seed")},
         "best_val_auc": meta["best_auc"], "val_auc_per_epoch": meta["val_auc"],
