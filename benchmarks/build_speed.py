@@ -39,10 +39,10 @@ HEADER = ("| date, machine | load before; after | variant | settings | N | token
 def child(args) -> None:
     """One variant, one process: print a JSON line with its timings and scores."""
     from reasoningrec.data import load_dataset
-    from reasoningrec.models.llamacpp import common_prefix_length
-    from reasoningrec.rank import candidate_items, candidate_prompts, rank_candidates
-    from reasoningrec.scorers import load_scorer
-    from speed_common import raw_llama, raw_prompt_speed
+    from reasoningrec.models.session import common_prefix_length
+    from reasoningrec.scoring.rank import candidate_items, candidate_prompts, rank_candidates
+    from reasoningrec.scoring.registry import load_scorer
+    from speed_common import raw_decode_speed, raw_llama, raw_prompt_speed
 
     opts = json.loads(os.environ["BUILD_SPEED_OPTS"])
     ds = load_dataset(args.dataset, args.data_dir)
@@ -50,7 +50,7 @@ def child(args) -> None:
     scorer = load_scorer(args.model, ds)
     llm = scorer.backend.llm
     ids = candidate_items(ds, sample, args.candidates)
-    texts, _ = candidate_prompts(scorer, ds, sample, ids)
+    texts = [r.text for r in candidate_prompts(scorer, ds, sample, ids)]
     tokens = [scorer.backend.tokenize(t) for t in texts]
     prefix = min(common_prefix_length(tokens[0], t) for t in tokens)
     out = {"n": len(ids), "ids": ids, "notes": ""}
@@ -76,7 +76,10 @@ def child(args) -> None:
             scorer.backend = backend
         out["evaluated"] = prefix + sum(len(t) - prefix for t in tokens)
         scorer.backend.p_yes(texts[-1], reuse_cache=False)  # untimed: pages the model in
-        out["raw_tok_s"] = raw_prompt_speed(raw_llama(scorer.backend), max(tokens, key=len), 3)
+        raw = raw_llama(scorer.backend)
+        out["raw_tok_s"] = raw_prompt_speed(raw, max(tokens, key=len), 3)
+        out["notes"] = (f"raw decode {raw_decode_speed(raw, tokens[0], 64):.1f} tok/s "
+                        f"(64 greedy tokens, {raw.n_threads} thread(s)); ")
     cpu = time.process_time()
     ranked, stats = rank_candidates(scorer, ds, sample, ids, fast=True)
     out.update(seconds=stats["seconds"], cpu_seconds=time.process_time() - cpu,
@@ -84,7 +87,7 @@ def child(args) -> None:
     ref = int(opts.get("REF", 0))
     if ref:  # the same backend, one prompt at a time, on the first REF candidates
         one = [scorer.backend.p_yes(t, reuse_cache=False).p_yes for t in texts[:ref]]
-        out["notes"] = (f"max abs dP batched vs one at a time ({ref} candidates): "
+        out["notes"] += (f"max abs dP batched vs one at a time ({ref} candidates): "
                         f"{max(abs(p - out['scores'][i]) for i, p in zip(ids, one)):.1e}")
     print("BUILD_SPEED " + json.dumps(out))
 
