@@ -125,6 +125,22 @@ def test_hf_p_yes_many_batches_left_padded_prompts_like_single_ones(tiny_model):
     assert hf.p_yes_many([]) == []
 
 
+def test_cuda_keeps_student_sized_models_in_float32():
+    """On a GPU a 135M student loads in float32 (its padded batches then score as one at a
+    time); a 7B model in bfloat16; on CPU always float32. Decided from the config alone."""
+    from transformers import AutoConfig, LlamaConfig
+
+    from reasoningrec.models.hf import default_dtype
+    from reasoningrec.models.registry import smollm2_gguf
+    gguf = smollm2_gguf()
+    smollm2 = AutoConfig.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    llama2_7b = LlamaConfig(hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
+                            num_attention_heads=32, vocab_size=32000)
+    assert default_dtype(smollm2, "cuda") == "float32"
+    assert default_dtype(llama2_7b, "cuda:0") == "bfloat16"
+    assert default_dtype(llama2_7b, "cpu") == "float32"
+
+
 def test_hf_wrap_serves_a_model_already_in_memory_like_a_loaded_one(tiny_model):  # noqa: F811
     """HFBackend.wrap (training.sft's construction): the same tokens, chat text and P(Yes) as
     HFBackend loading the folder; the model keeps its mode; a tokenizer alone gives text only."""

@@ -4,7 +4,10 @@
     backend.p_yes(prompt); "".join(backend.stream(prompt, max_tokens=64))
     backend.p_yes_many(prompts)     # left-padded batches (batch_size): the GPU evaluation path
 
-Runs on CUDA (bfloat16) when torch sees a GPU, else CPU (float32, CPU_CORES threads).
+Runs on CUDA when torch sees a GPU, else CPU (float32, CPU_CORES threads). On CUDA a model
+under SMALL_MODEL parameters (the 135M students) stays float32: padded bf16 batches gave a
+P(Yes) 4.7e-2 away from one-at-a-time on the same rows, fp32 3.3e-6 (benchmarks/results/
+build_speed.md); bigger models (the paper's 7B) load in bfloat16.
 A `.gguf` file is dequantised by transformers (`gguf_file=`), which is slow but exact enough
 to compare with llama.cpp. Hub ids load only when the network allows (registry.resolve_local).
 """
@@ -87,6 +90,21 @@ def render_chat(tokenizer, messages: list[dict], add_generation_prompt: bool, na
 _SHARED = Cache("hf: shared backend per model, adapter and options")
 
 
+SMALL_MODEL = 1_000_000_000  # parameters
+
+
+def default_dtype(config, device: str) -> str:
+    """float32 on CPU and for models under SMALL_MODEL parameters; bfloat16 for bigger ones on
+    CUDA. The size is counted exactly on an empty (meta-device) model built from `config`."""
+    import torch
+    from transformers import AutoModelForCausalLM
+    if not device.startswith("cuda"):
+        return "float32"
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config)
+    return "float32" if model.num_parameters() < SMALL_MODEL else "bfloat16"
+
+
 class HFBackend(Backend):
     def __init__(self, target: str, adapter: str | None = None, device: str | None = None,
                  dtype: str | None = None, batch_size: int | None = None,
@@ -105,12 +123,15 @@ class HFBackend(Backend):
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         if self.device == "cpu":
             torch.set_num_threads(cpu_threads())
-        torch_dtype = getattr(torch, dtype) if dtype else (
-            torch.bfloat16 if self.device.startswith("cuda") else torch.float32)
         extra = {"gguf_file": gguf_file} if gguf_file else {}
         try:
+            if dtype is None and self.device.startswith("cuda"):
+                from transformers import AutoConfig
+                dtype = default_dtype(AutoConfig.from_pretrained(source, **extra), self.device)
+            self.dtype = dtype or "float32"
             tokenizer = load_tokenizer(source, **extra)
-            model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype, **extra)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, self.dtype),
+                                                         **extra)
         except OSError as exc:
             raise BackendError(f"transformers could not load {target}: {exc}") from exc
         if adapter:
