@@ -18,7 +18,7 @@ from reasoningrec.models.hf import HFBackend
 from reasoningrec.models.loader import load_backend
 from reasoningrec.scoring.llm import LLMScorer
 from reasoningrec.scoring.options import PromptOptions, add_prompt_args, prompt_options
-from training import sft, teach
+from training import sft, sft_data, teach
 from training.config import load_config
 
 REASONING_ASK = "then explain with reasoning"
@@ -136,7 +136,7 @@ def test_student_without_reasoning_trains_on_yes_no_only(tiny_model, data_dir,  
     tokenizer = AutoTokenizer.from_pretrained(tiny_model.hf_dir)
     scorer = LLMScorer(HFBackend.wrap(tokenizer), "student",
                        PromptOptions(reasoning=cfg.reasoning), max_new_tokens=24, context=512)
-    train, _ = sft.build_examples(cfg, ds, scorer, tokenizer)
+    train, _ = sft_data.build_examples(cfg, ds, scorer, tokenizer)
     by_prompt = {}
     for example in train:
         ids = example["input_ids"]
@@ -192,7 +192,7 @@ def test_answer_only_samples_add_labelled_prompts_without_rationales(tiny_model,
     tokenizer = AutoTokenizer.from_pretrained(tiny_model.hf_dir)
     scorer = LLMScorer(HFBackend.wrap(tokenizer), "student",
                        PromptOptions(history_k=5, evidence=True), max_new_tokens=24, context=512)
-    train, _ = sft.build_examples(cfg, ds, scorer, tokenizer)
+    train, _ = sft_data.build_examples(cfg, ds, scorer, tokenizer)
     assert len(train) == 10
     answers = []
     for example in train[4:]:

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from training import import_teacher
-from training.sft import teacher_rows
+from training.sft_data import teacher_rows
 
 
 def test_imports_every_train_rationale_without_its_prediction(data_dir, fashion, tmp_path):
