@@ -5,9 +5,9 @@ split's paper-size draw, scored on the test split's paper sample.
     python benchmarks/feature_ceiling.py --data-dir ../shared/data            # Fashion
     python benchmarks/feature_ceiling.py --dataset fashion --out /tmp/results
 
-Features (scoring/evidence.py, training ratings only; a missing share is the valid split's
-mean): like-share of the shown history, the item's like-share and log rater count, the 20
-nearest raters' like-share, mf's P(like). Rows: each feature alone (test AUC), then each
+Features: the like-share baseline's P(Yes) (the shown history's share of likes), then from
+scoring/evidence.py (training ratings only; a missing share is the valid split's mean) the
+item's like-share and log rater count, the 20 nearest raters' like-share, mf's P(like). Rows: each feature alone (test AUC), then each
 combination refitted (sklearn LogisticRegression, C=1). It reads labels of valid (to fit) and
 test (to score) only. Writes <out>/feature_ceiling_<dataset>.md.
 """
@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from reasoningrec.auc import roc_auc
 from reasoningrec.data import load_dataset
 from reasoningrec.evaluate.sampling import describe_sample, eval_samples
+from reasoningrec.scoring.baselines import make
 from reasoningrec.scoring.evidence import EvidenceIndex
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -31,11 +32,11 @@ NAMES = ("history like-share", "item like-share", "log(1 + item raters)",
 SETS = ((0, 4), (0, 1, 3, 4), (0, 1, 2, 3, 4))
 
 
-def features(index: EvidenceIndex, samples) -> np.ndarray:
+def features(ds, index: EvidenceIndex, samples) -> np.ndarray:
+    like_share = make("like-share").fit(ds).predict_many(ds, samples)  # the baseline's own
     rows = []
-    for s, ev in zip(samples, index.evidence_many(samples)):
-        shown = s.history
-        rows.append([sum(h.liked for h in shown) / len(shown) if shown else np.nan,
+    for share, ev in zip(like_share, index.evidence_many(samples)):
+        rows.append([share.p_yes,
                      ev["item_liked_share"] if ev["item_liked_share"] is not None else np.nan,
                      np.log1p(ev["item_raters"]),
                      ev["neighbour_liked_share"] if ev["neighbour_liked_share"] is not None
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     ds = load_dataset(args.dataset, args.data_dir)
     valid, test = eval_samples(ds, "valid"), eval_samples(ds, "test", sample="paper")
     index = EvidenceIndex.fit(ds)
-    xv, xt = features(index, valid), features(index, test)
+    xv, xt = features(ds, index, valid), features(ds, index, test)
     means = np.nanmean(xv, axis=0)
     xv, xt = np.where(np.isnan(xv), means, xv), np.where(np.isnan(xt), means, xt)
     yv, yt = [s.label for s in valid], [s.label for s in test]
