@@ -109,10 +109,12 @@ def instruction_sentences(prompt_texts, data_texts) -> set[str]:
 
 
 def prompt_instructions(ds, sample) -> set[str]:
-    """The instruction sentences of the teacher's and the student's prompt for `sample`: what
-    no pool text may copy."""
+    """The instruction sentences of the teacher's and the student's prompt for `sample` (both
+    student layouts): what no pool text may copy."""
     from .prompts import build
-    prompts = [m["content"] for t in ("teacher_cot", "student") for m in build(t, ds, sample).chat()]
+    built = [build("teacher_cot", ds, sample), build("student", ds, sample),
+             build("student", ds, sample, candidate_last=True)]
+    prompts = [m["content"] for p in built for m in p.chat()]
     user = ds.users.get(sample.user_id)
     data = [user.demographics, user.profile] if user else []
     for item_id in [h.item_id for h in sample.history] + [sample.target]:

@@ -39,6 +39,34 @@ def test_fast_ranking_matches_naive_scores(ml1m, tiny_model):  # noqa: F811
         rank_candidates(scorer, ml1m, sample, ["no-such-item"])
 
 
+def test_candidate_last_layout_ranks_alike_from_a_longer_shared_prefix(ml1m, tiny_model):  # noqa: F811
+    """candidate_last puts the request before the candidate: the candidates' prompts share
+    everything but the candidate line (and the answer cue), so far fewer tokens are left per
+    candidate than in the paper's layout, and the fast path still equals the naive loop."""
+    from reasoningrec.scoring.options import PromptOptions
+    backend = load_backend(f"llamacpp:{tiny_model.gguf}")
+    sample = ml1m.sample("test", "1")
+    ids = candidate_items(ml1m, sample, 8)
+    tails = {}
+    for last in (False, True):
+        scorer = LLMScorer(backend, "student", PromptOptions(candidate_last=last,
+                                                          with_description=False))
+        rendered = candidate_prompts(scorer, ml1m, sample, ids)
+        tails[last] = [r.n_tokens - r.prefix_length for r in rendered]
+        for item_id, r in zip(ids, rendered):
+            title = ml1m.item(item_id).title
+            tail = r.text[len(r.shared_prefix):]
+            assert tail.startswith(title) and r.text.count(title) == (1 if last else 2)
+            assert ("Predict whether" in tail) is not last  # the request is in the prefix
+        fast, _ = rank_candidates(scorer, ml1m, sample, ids, fast=True)
+        naive = dict(rank_candidates(scorer, ml1m, sample, ids, fast=False)[0])
+        for item_id, p in fast:
+            assert p == pytest.approx(naive[item_id], abs=1e-6)
+    assert max(tails[True]) < min(tails[False]) / 2
+    with pytest.raises(ValueError, match="no candidate-last layout"):
+        LLMScorer(backend, "tallrec", PromptOptions(candidate_last=True))
+
+
 def test_hf_batched_ranking_matches_one_at_a_time(ml1m, tiny_model):  # noqa: F811
     """The transformers path scores all candidates in one left-padded batch; each P(Yes) is
     the one it gets alone (real sample, 12 candidates of different tail lengths)."""

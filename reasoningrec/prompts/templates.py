@@ -136,43 +136,61 @@ def _predict_context(ds, sample, history, with_profile, with_description, profil
     system = (f"You are an expert {words.expert} and recommender. Given {given} of recent "
               f"liked and disliked {words.nouns}, identify whether the user will like the "
               f"target {words.noun} or not.")
-    head = (f"{_history_block(words, prof, lines)}\n"
-            f"The user {words.verb} the next target {words.noun} - ")
-    body = f"{head}{item_line(target, with_description)}\n{_evidence_line(evidence)}"
-    return words, system, body, ids, target, {CANDIDATE_AT: len(head)}
+    head = f"{_history_block(words, prof, lines)}\n"
+    candidate = (f"The user {words.verb} the next target {words.noun} - "
+                 f"{item_line(target, with_description)}\n{_evidence_line(evidence)}")
+    return words, system, head, candidate, ids, target
+
+
+def _candidate_last(head: str, ask: str, candidate: str) -> tuple[str, int]:
+    """(user text, CANDIDATE_AT) of the candidate-last layout: history, then the request, then
+    the candidate (and its evidence) as the very last lines, so a user's candidates share all
+    but their last ~30 tokens (rank.py). Without it (the paper's layout) the candidate comes
+    between the history and the request, and the request repeats its title."""
+    at = len(head + ask) + candidate.index(" - ") + 3
+    return (head + ask + candidate).rstrip("\n"), at
 
 
 def student_v1(ds, sample, *, history=None, with_profile=True, with_description=True,
-               profile=None, evidence: str | None = None) -> Prompt:
-    """Prediction-first student prompt; the assistant turn already holds "Prediction:"."""
+               profile=None, evidence: str | None = None, candidate_last: bool = False) -> Prompt:
+    """Prediction-first student prompt; the assistant turn already holds "Prediction:".
+    `candidate_last`: the request before the candidate (ours, _candidate_last)."""
     return _student("student/v1", ds, sample, history, with_profile, with_description, profile,
-                    evidence)
+                    evidence, candidate_last)
 
 
 def student_direct_v1(ds, sample, *, history=None, with_profile=True, with_description=True,
-                      profile=None, evidence: str | None = None) -> Prompt:
+                      profile=None, evidence: str | None = None,
+                      candidate_last: bool = False) -> Prompt:
     """The paper's "w/o reasoning" ablation (TALLRec-style direct answer): the student prompt
     without the request for reasoning; the answer is read at the same place, after
     "Prediction:", and a student trained on it learns the completion " Yes" / " No" alone."""
     return _student("student_direct/v1", ds, sample, history, with_profile, with_description,
-                    profile, evidence)
+                    profile, evidence, candidate_last)
 
 
 def _student(name, ds, sample, history, with_profile, with_description, profile,
-             evidence=None) -> Prompt:
-    words, system, body, ids, target, meta = _predict_context(
+             evidence=None, candidate_last=False) -> Prompt:
+    words, system, head, candidate, ids, target = _predict_context(
         ds, sample, history, with_profile, with_description, profile, evidence)
-    task = f"Predict whether the user will like the target {words.noun} - \"{item_title(target)}\""
+    target_named = (f"the target {words.noun} given last" if candidate_last else
+                    f"the target {words.noun} - \"{item_title(target)}\"")
+    task = f"Predict whether the user will like {target_named}"
     if name.startswith("student_direct"):
         ask = f"{task}. Answer in the following format -\nPrediction: Yes or No"
     else:
         ask = (f"{task}, then explain with reasoning in at most 100 words. Answer in the "
                f"following format -\nPrediction: Yes or No\nReasoning: why the user will like "
                f"or dislike it")
-    user = body + "Do not use any information not mentioned above. " + ask
+    ask = "Do not use any information not mentioned above. " + ask
+    if candidate_last:
+        user, at = _candidate_last(head, ask + "\n", candidate)
+    else:
+        user, at = head + candidate + ask, len(head) + candidate.index(" - ") + 3
     return Prompt(name, ({"role": "system", "content": system},
                          {"role": "user", "content": user}), ids,
-                  assistant_prefix=STUDENT_PREFIX, answer_texts=STUDENT_ANSWERS, meta=meta)
+                  assistant_prefix=STUDENT_PREFIX, answer_texts=STUDENT_ANSWERS,
+                  meta={CANDIDATE_AT: at})
 
 
 def student_completion(label: int, reasoning: str | None) -> str:
@@ -196,15 +214,20 @@ def parse_student_output(text: str) -> tuple[int | None, str]:
 
 
 def zero_shot_v1(ds, sample, *, history=None, with_profile=True, with_description=True,
-                 profile=None, evidence: str | None = None) -> Prompt:
+                 profile=None, evidence: str | None = None, candidate_last: bool = False) -> Prompt:
     """Same context as the student; the answer is the first assistant token."""
-    words, system, body, ids, target, meta = _predict_context(
+    words, system, head, candidate, ids, target = _predict_context(
         ds, sample, history, with_profile, with_description, profile, evidence)
-    user = body + (f"Will the user like the target {words.noun} - \"{item_title(target)}\"? "
-                   f"Answer with only Yes or No.")
+    if candidate_last:
+        user, at = _candidate_last(head, f"Will the user like the target {words.noun} given "
+                                         f"last? Answer with only Yes or No.\n", candidate)
+    else:
+        user = head + candidate + (f"Will the user like the target {words.noun} - "
+                                   f"\"{item_title(target)}\"? Answer with only Yes or No.")
+        at = len(head) + candidate.index(" - ") + 3
     return Prompt("zero_shot/v1", ({"role": "system", "content": system},
                                    {"role": "user", "content": user}), ids,
-                  answer_texts=TURN_START_ANSWERS, meta=meta)
+                  answer_texts=TURN_START_ANSWERS, meta={CANDIDATE_AT: at})
 
 
 def tallrec_v1(ds, sample, *, history=None, with_profile=True, with_description=True,

@@ -32,6 +32,7 @@ from .rendered import FETCH, RenderedPrompt
 REASONING_CUE = "\nReasoning:"
 EVIDENCE_TEMPLATES = ("student", "student_direct", "zero_shot",  # accept `evidence=`
                       "teacher_cot", "teacher_brief")
+CANDIDATE_LAST_TEMPLATES = ("student", "student_direct", "zero_shot")  # candidate_last=
 _INDEXES = Cache("scoring.llm: retrieval.ItemIndex per dataset")  # of the whole catalogue
 
 
@@ -86,6 +87,10 @@ class LLMScorer(Scorer):
         if self.options.evidence and self.template.split("/")[0] not in EVIDENCE_TEMPLATES:
             raise ValueError(f"template {self.template} cannot show collaborative evidence; "
                              f"those that can: {', '.join(EVIDENCE_TEMPLATES)}")
+        if self.options.candidate_last and \
+                self.template.split("/")[0] not in CANDIDATE_LAST_TEMPLATES:
+            raise ValueError(f"template {self.template} has no candidate-last layout; those "
+                             f"that have: {', '.join(CANDIDATE_LAST_TEMPLATES)}")
         self._chat = BackendChat(backend)
 
     def render(self, ds: Dataset, sample: Sample, profile: str | None = None, *,
@@ -102,11 +107,11 @@ class LLMScorer(Scorer):
             evidence = None
         elif evidence is FETCH:
             evidence = self._evidence(ds, sample)
-        shown = {}
+        shown = {"candidate_last": True} if self.options.candidate_last else {}
         if evidence:
             from .evidence import evidence_text
             from ..prompts.text import wording
-            shown = {"evidence": evidence_text(evidence, wording(ds))}
+            shown["evidence"] = evidence_text(evidence, wording(ds))
         fitted = fit_history(self.builder, ds, sample, self.backend.count_tokens, self.context,
                              history=history,
                              tokenizer=self._chat if self.backend.local_template else None,

