@@ -142,19 +142,28 @@ def _predict_context(ds, sample, history, with_profile, with_description, profil
     return words, system, head, candidate, ids, target
 
 
-def _candidate_last(head: str, ask: str, candidate: str) -> tuple[str, int]:
-    """(user text, CANDIDATE_AT) of the candidate-last layout: history, then the request, then
-    the candidate (and its evidence) as the very last lines, so a user's candidates share all
-    but their last ~30 tokens (rank.py). Without it (the paper's layout) the candidate comes
-    between the history and the request, and the request repeats its title."""
-    at = len(head + ask) + candidate.index(" - ") + 3
-    return (head + ask + candidate).rstrip("\n"), at
+def _target_named(words, target, candidate_last: bool) -> str:
+    """How the request names the candidate: by title (the paper), or by place (candidate last)."""
+    return (f"the target {words.noun} given last" if candidate_last else
+            f"the target {words.noun} - \"{item_title(target)}\"")
+
+
+def _user_text(head: str, candidate: str, ask: str, candidate_last: bool) -> tuple[str, int]:
+    """(user text, CANDIDATE_AT). The paper's layout: history, candidate, request (which names
+    the candidate again). candidate_last (ours): history, request, then the candidate (and its
+    evidence) as the very last lines, so a user's candidates share all but their last ~35
+    tokens (scoring/rank.py)."""
+    if candidate_last:
+        start, text = len(head + ask) + 1, (head + ask + "\n" + candidate).rstrip("\n")
+    else:
+        start, text = len(head), head + candidate + ask
+    return text, start + candidate.index(" - ") + 3
 
 
 def student_v1(ds, sample, *, history=None, with_profile=True, with_description=True,
                profile=None, evidence: str | None = None, candidate_last: bool = False) -> Prompt:
     """Prediction-first student prompt; the assistant turn already holds "Prediction:".
-    `candidate_last`: the request before the candidate (ours, _candidate_last)."""
+    `candidate_last`: the request before the candidate (ours, _user_text)."""
     return _student("student/v1", ds, sample, history, with_profile, with_description, profile,
                     evidence, candidate_last)
 
@@ -173,20 +182,15 @@ def _student(name, ds, sample, history, with_profile, with_description, profile,
              evidence=None, candidate_last=False) -> Prompt:
     words, system, head, candidate, ids, target = _predict_context(
         ds, sample, history, with_profile, with_description, profile, evidence)
-    target_named = (f"the target {words.noun} given last" if candidate_last else
-                    f"the target {words.noun} - \"{item_title(target)}\"")
-    task = f"Predict whether the user will like {target_named}"
+    task = f"Predict whether the user will like {_target_named(words, target, candidate_last)}"
     if name.startswith("student_direct"):
         ask = f"{task}. Answer in the following format -\nPrediction: Yes or No"
     else:
         ask = (f"{task}, then explain with reasoning in at most 100 words. Answer in the "
                f"following format -\nPrediction: Yes or No\nReasoning: why the user will like "
                f"or dislike it")
-    ask = "Do not use any information not mentioned above. " + ask
-    if candidate_last:
-        user, at = _candidate_last(head, ask + "\n", candidate)
-    else:
-        user, at = head + candidate + ask, len(head) + candidate.index(" - ") + 3
+    user, at = _user_text(head, candidate, "Do not use any information not mentioned above. "
+                          + ask, candidate_last)
     return Prompt(name, ({"role": "system", "content": system},
                          {"role": "user", "content": user}), ids,
                   assistant_prefix=STUDENT_PREFIX, answer_texts=STUDENT_ANSWERS,
@@ -218,13 +222,9 @@ def zero_shot_v1(ds, sample, *, history=None, with_profile=True, with_descriptio
     """Same context as the student; the answer is the first assistant token."""
     words, system, head, candidate, ids, target = _predict_context(
         ds, sample, history, with_profile, with_description, profile, evidence)
-    if candidate_last:
-        user, at = _candidate_last(head, f"Will the user like the target {words.noun} given "
-                                         f"last? Answer with only Yes or No.\n", candidate)
-    else:
-        user = head + candidate + (f"Will the user like the target {words.noun} - "
-                                   f"\"{item_title(target)}\"? Answer with only Yes or No.")
-        at = len(head) + candidate.index(" - ") + 3
+    ask = (f"Will the user like {_target_named(words, target, candidate_last)}? Answer with "
+           f"only Yes or No.")
+    user, at = _user_text(head, candidate, ask, candidate_last)
     return Prompt("zero_shot/v1", ({"role": "system", "content": system},
                                    {"role": "user", "content": user}), ids,
                   answer_texts=TURN_START_ANSWERS, meta={CANDIDATE_AT: at})
