@@ -258,7 +258,8 @@ def test_cli_json_passes_options_to_load_scorer(data_dir, like_rate, tmp_path, m
     assert KEYS <= set(out) and out["n"] == 25 and out["model"] == "zero-shot:smollm2"
     assert calls == [("zero-shot:smollm2", "fashion", {"with_profile": False,
                       "with_description": True, "history_k": 3, "history_mode": "recent",
-                      "reasoning": True, "evidence": False, "concurrency": None})]
+                      "reasoning": True, "evidence": False, "candidate_last": False,
+                      "concurrency": None})]
     stored = json.loads((tmp_path / "config.json").read_text())
     assert stored["prompt"]["with_profile"] is False and stored["limit"] == 25
     # Same folder, other prompt options: refused with a one-line error, exit code 2.
