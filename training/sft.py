@@ -131,7 +131,10 @@ def precision_flags(cfg: TrainConfig) -> dict:
     if mode == "auto":
         mode = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") \
             if torch.cuda.is_available() else "fp32"
-    return {"bf16": mode == "bf16", "fp16": mode == "fp16"}
+    flags = {"bf16": mode == "bf16", "fp16": mode == "fp16"}
+    if mode == "bf16" and torch.cuda.is_available():
+        flags["tf32"] = True  # the fp32 validation forwards on TF32 tensor cores (Ampere and newer)
+    return flags
 
 
 def write_outputs(out: Path, trainer, cfg: TrainConfig, base: str,

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The GPU recipes of issue #13 on Fashion, side by side on one GPU: text-only
+# (smollm2-135m-gpu-fashion-mixtral.yaml) and hybrid (...-evidence-warm.yaml) students for the
+# paper's K = 64/128/256 Mixtral rationales and all 896 (K=0), each early-stopped on 800 valid
+# samples, then scored on the authors' 800 test samples through the transformers backend (fp32).
+#   bash scripts/gpu_fashion_sweep.sh DATA_DIR [OUT_DIR] [K ...]
+#   bash scripts/gpu_fashion_sweep.sh ../shared/data runs/gpu-fashion 0 256
+# DATA_DIR: the data root (holds reasoningrec/fashion); OUT_DIR (default runs/gpu-fashion): one
+# folder per run (adapter, train_meta.json, log.jsonl, auc.png) and its test report; K: the
+# rationale counts (default 0 64 128 256). Each run's progress goes to OUT_DIR/<run>.log; a run
+# that fails leaves its log and the others go on. Env: SWEEP_EXTRA (more training.sft flags,
+# e.g. "--max_steps 2 --val_samples 16" for a smoke test), EVAL_LIMIT (score only N test samples).
+set -uo pipefail
+DATA=${1:?usage: gpu_fashion_sweep.sh DATA_DIR [OUT_DIR] [K ...]}
+OUT=${2:-runs/gpu-fashion}
+shift $(( $# < 2 ? $# : 2 ))
+KS=${*:-0 64 128 256}
+PY=${PYTHON:-python3}
+mkdir -p "$OUT"
+TEACHER=$OUT/fashion-train-mixtral.jsonl
+$PY -m training.import_teacher --dataset fashion --variant mixtral-8x7b --split train \
+    --data-dir "$DATA" --out "$TEACHER" || exit 2
+
+one_run() {   # one_run VARIANT K: train, then score the authors' 800 test samples
+    local variant=$1 k=$2 recipe flags
+    if [ "$variant" = text ]; then
+        recipe=training/recipes/smollm2-135m-gpu-fashion-mixtral.yaml; flags="--no-description"
+    else
+        recipe=training/recipes/smollm2-135m-gpu-fashion-mixtral-evidence-warm.yaml
+        flags="--no-description --evidence"
+    fi
+    local name=$variant-k$k
+    local run=$OUT/$name
+    $PY -m training.sft --config "$recipe" --train_samples "$k" --output_dir "$run" \
+        --data_dir "$DATA" --teacher_jsonl "$TEACHER" ${SWEEP_EXTRA:-} --json \
+        > "$run.train.json" 2> "$run.log" || { echo "$name: training failed" >&2; return 1; }
+    $PY -m reasoningrec eval --dataset fashion --data-dir "$DATA" --sample paper \
+        --model "hf:$($PY -c 'from reasoningrec.models.registry import smollm2_gguf; print(smollm2_gguf())')+$run/adapter" \
+        $flags ${EVAL_LIMIT:+--limit $EVAL_LIMIT} --report-dir "$run/test-paper" --no-progress \
+        --json > "$run.test.json" 2>> "$run.log" || { echo "$name: evaluation failed" >&2; return 1; }
+    echo "$name: done $(date -u +%T)" >&2
+}
+
+start=$(date +%s)
+for k in $KS; do
+    for variant in hybrid text; do
+        one_run $variant "$k" &
+    done
+done
+wait
+echo "sweep finished in $(( $(date +%s) - start )) s" >&2
