@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import sys
 import time
 from pathlib import Path
 
-from reasoningrec.data import load_dataset
-from reasoningrec.models.hf import HFBackend
-from reasoningrec.models.registry import smollm2_gguf
-from reasoningrec.scoring.llm import LLMScorer
-from reasoningrec.scoring.options import PromptOptions
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from an uninstalled checkout
+
+from reasoningrec.data import load_dataset  # noqa: E402
+from reasoningrec.models.hf import HFBackend  # noqa: E402
+from reasoningrec.models.registry import smollm2_gguf  # noqa: E402
+from reasoningrec.scoring.llm import LLMScorer  # noqa: E402
+from reasoningrec.scoring.options import PromptOptions  # noqa: E402
 
 HEADER = ("| date | device, dtype | dataset, n | adapter | batch | max abs P(Yes) difference |"
           " one at a time s | batched s |\n|---|---|---|---|---|---|---|---|\n")

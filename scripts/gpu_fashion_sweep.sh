@@ -8,7 +8,9 @@
 # DATA_DIR: the data root (holds reasoningrec/fashion); OUT_DIR (default runs/gpu-fashion): one
 # folder per run (adapter, train_meta.json, log.jsonl, auc.png) and its test report; K: the
 # rationale counts (default 0 64 128 256). Each run's progress goes to OUT_DIR/<run>.log; a run
-# that fails leaves its log and the others go on. Env: SWEEP_EXTRA (more training.sft flags,
+# that fails leaves its log and the others go on. At most JOBS runs at a time (default 4: eight
+# side by side ran an H200's 140 GB out of memory, each process's allocator holding 10-35 GB).
+# Env: SWEEP_EXTRA (more training.sft flags,
 # e.g. "--max_steps 2 --val_samples 16" for a smoke test), EVAL_LIMIT (score only N test samples).
 set -uo pipefail
 DATA=${1:?usage: gpu_fashion_sweep.sh DATA_DIR [OUT_DIR] [K ...]}
@@ -16,6 +18,8 @@ OUT=${2:-runs/gpu-fashion}
 shift $(( $# < 2 ? $# : 2 ))
 KS=${*:-0 64 128 256}
 PY=${PYTHON:-python3}
+JOBS=${JOBS:-4}
+export PYTORCH_CUDA_ALLOC_CONF=${PYTORCH_CUDA_ALLOC_CONF:-expandable_segments:True}
 mkdir -p "$OUT"
 TEACHER=$OUT/fashion-train-mixtral.jsonl
 $PY -m training.import_teacher --dataset fashion --variant mixtral-8x7b --split train \
@@ -44,6 +48,7 @@ one_run() {   # one_run VARIANT K: train, then score the authors' 800 test sampl
 start=$(date +%s)
 for k in $KS; do
     for variant in hybrid text; do
+        while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
         one_run $variant "$k" &
     done
 done

@@ -10,6 +10,10 @@ llamacpp:base+lora / merged) must give the same P(Yes) on a real student prompt.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +24,8 @@ from reasoningrec.models.llamacpp import LlamaCppBackend
 from reasoningrec.scoring.llm import LLMScorer
 from tiny_model import tiny_model  # noqa: F401  (session fixture)
 from training import export, sft, teach
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_lora_gguf_reproduces_a_random_peft_adapter(tiny_model, tmp_path):  # noqa: F811
@@ -72,6 +78,22 @@ def test_teach_sft_export_end_to_end(tiny_model, data_dir, tmp_path, monkeypatch
     assert (run / "auc.png").stat().st_size > 0 and (run / "adapter" / "adapter_model.safetensors").is_file()
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert any("loss" in e for e in log) and any("eval_auc" in e for e in log)
+
+    # benchmarks/sweep_table.py reads the same curve back, and a cut run's from its checkpoints
+    cut = tmp_path / "cut"
+    shutil.copytree(run, cut)
+    (cut / "train_meta.json").unlink()
+    table = tmp_path / "curves"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "sweep_table.py"), "--runs",
+                    str(run), str(cut), "--val-n", "4", "--out", str(table)], check=True,
+                   capture_output=True, timeout=120)
+    finished, cut_run = json.loads(table.with_suffix(".json").read_text())["runs"]
+    assert finished["points"] == meta["val_auc"] and finished["finished"]
+    assert (finished["train_samples"], finished["steps"]) == (4, 2)
+    assert not cut_run["finished"] and cut_run["points"] == meta["val_auc"][1:]  # no epoch 0
+    best = max(meta["val_auc"][1:], key=lambda p: p[1])[0]
+    assert finished["best_epoch"] == cut_run["best_epoch"] == best
+    assert "| run | finished | K |" in table.with_suffix(".md").read_text()
 
     out = tmp_path / "gguf"
     assert export.main(["--adapter", str(run / "adapter"), "--out", str(out)]) == 0
