@@ -63,7 +63,7 @@ def student_rows(cards: dict[str, dict], scored: dict[str, dict]) -> list[str]:
         evidence = "yes" if card.get("prompt_options", {}).get("evidence") else "no"
         runtime = f"{row['score_seconds']:.0f} ({row['machine']}, {row['date']})" if row else "-"
         lines.append(f"| {name} | {card.get('trained_on', '?')} | {_teacher(card)} | "
-                     f"{recipe.get('train_samples', '?')} | {recipe.get('answer_only_samples') or 0} | "
+                     f"{recipe.get('train_samples', '?') or 'all'} | {recipe.get('answer_only_samples') or 0} | "
                      f"{evidence} | {_start(card)} | {card.get('steps', '?')} | {_val(card)} | "
                      f"{_auc(row)} | {row['n'] if row else '-'} | {runtime} |")
     return lines

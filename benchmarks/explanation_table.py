@@ -26,6 +26,7 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -51,6 +52,9 @@ def fmt(value, digits: int = 3) -> str:
 def report_dir(args, spec: str, decode: dict | None = None) -> Path:
     name = spec.replace(":", "_").replace("/", "_")
     tail = f"-{slug(decode)}" if decode else ""
+    if getattr(args, "eval_args", ""):   # other prompt options: another report
+        tail += "-" + "_".join("".join(c for c in a if c.isalnum() or c == ".")
+                               for a in shlex.split(args.eval_args))
     return Path(args.reports_root) / (f"{args.dataset}-test-{name}-{args.sample}-n{args.limit}"
                                       f"-explain-{args.checker.replace(':', '_')}{tail}")
 
@@ -67,6 +71,7 @@ def run_model(args, spec: str, decode: dict | None = None) -> dict:
     argv += ["--data-dir", str(args.data_dir)] if args.data_dir else []
     argv += ["--teacher-variant", args.teacher_variant] if args.teacher_variant else []
     argv += ["--no-progress"] if args.no_progress else []
+    argv += shlex.split(args.eval_args)
     for key, value in (decode or {}).items():
         argv += [f"--{key.replace('_', '-')}", f"{value:g}"]
     parsed = build_parser().parse_args(argv)
@@ -205,6 +210,9 @@ def add_run_args(ap, out: Path) -> None:
     ap.add_argument("--out", default=str(out), help=f"markdown file to write (default: {out})")
     ap.add_argument("--note", default="", help="a line for the markdown")
     ap.add_argument("--no-progress", action="store_true", help="no per-sample progress bars")
+    ap.add_argument("--eval-args", default="",
+                    help="more `reasoningrec eval` flags for every model, e.g. the prompt options "
+                         "a plain spec learnt on: \"--no-description --repeat-penalty 1.2\"")
 
 
 def parse_run_args(ap, argv):

@@ -79,9 +79,10 @@ def table_row(config: dict, rows: list[dict], folder: Path) -> dict:
 
 
 def render(dataset: str, first: int, how: str, rows: list[dict], paired: list[dict],
-           command: str, wall: float) -> str:
+           command: str, wall: float, notes: list[str] = ()) -> str:
     lines = [f"# {dataset} test: the first {first} samples of existing eval reports",
              "",
+             *[f"- {note}" for note in notes],
              f"- sample: the first {first} of {how}",
              f"- command: `{command}` ({wall:.0f} s; nothing scored again)",
              f"- date: {datetime.date.today().isoformat()}, {platform.machine()}, "
@@ -124,6 +125,9 @@ def main() -> None:
                          "reports)")
     ap.add_argument("--out", required=True,
                     help="output path without extension (.md and .json are written)")
+    ap.add_argument("--note", action="append", default=[],
+                    help="a line for the table's header (repeatable; shown as <note> in the "
+                         "command), e.g. where reports of other machines or backends came from")
     args = ap.parse_args()
     if args.first < 2:
         raise SystemExit(f"error: --first must be at least 2, got {args.first}")
@@ -149,16 +153,19 @@ def main() -> None:
                                        [r["p_yes"] for r in predictions[b]], resamples=RESAMPLES)
         paired.append({"a": a, "b": b, **result})
     wall = time.perf_counter() - start
-    command = "python benchmarks/first_n_table.py " + " ".join(sys.argv[1:])
+    argv = sys.argv[1:]
+    argv = [("<note>" if i and argv[i - 1] == "--note" else a) for i, a in enumerate(argv)]
+    command = "python benchmarks/first_n_table.py " + " ".join(argv)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    Path(f"{out}.md").write_text(render(ds.name, args.first, how, rows, paired, command, wall))
+    Path(f"{out}.md").write_text(render(ds.name, args.first, how, rows, paired, command, wall,
+                                           args.note))
     Path(f"{out}.json").write_text(json.dumps(
         {"dataset": ds.name, "split": "test", "first": args.first, "sample": how,
          "command": command, "wall_seconds": round(wall, 1),
          "date": datetime.date.today().isoformat(),
          "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-         "rows": rows, "paired": paired}, indent=1) + "\n")
+         "notes": args.note, "rows": rows, "paired": paired}, indent=1) + "\n")
     print(Path(f"{out}.md").read_text())
 
 
