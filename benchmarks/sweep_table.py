@@ -1,6 +1,7 @@
 """Training curves of LoRA runs (training.sft output folders) side by side: validation AUC per
-epoch, the epoch kept, steps and training time; a run cut before its end (no train_meta.json) is
-read from its last checkpoint's trainer_state.json and marked so.
+epoch, the epoch kept, steps and training time; a run cut before its end (no train_meta.json, or
+one rebuilt for shipping that says "cut") is read from its last checkpoint's trainer_state.json or
+that file and marked so.
 
     python benchmarks/sweep_table.py --runs runs/gpu-fashion/*/ --val-n 800 \
         --note "one H200, six runs side by side" --out benchmarks/results/gpu_fashion_sweep_training
@@ -20,7 +21,8 @@ def read_run(folder: Path) -> dict:
     if meta_path.is_file():
         meta = json.loads(meta_path.read_text())
         points, best = meta["val_auc"], meta["best_checkpoint"]
-        steps, config, finished = meta["steps"], meta["config"], True
+        # a cut run's rebuilt train_meta.json says so under "cut"
+        steps, config, finished = meta["steps"], meta["config"], not meta.get("cut")
     else:
         states = sorted(folder.glob("checkpoint-*/trainer_state.json"),
                         key=lambda p: int(p.parent.name.split("-")[1]))
@@ -91,7 +93,9 @@ def main() -> None:
     runs = [read_run(Path(r)) for r in args.runs]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    command = "python benchmarks/sweep_table.py " + " ".join(sys.argv[1:])
+    argv = sys.argv[1:]
+    argv = [("<note>" if i and argv[i - 1] == "--note" else a) for i, a in enumerate(argv)]
+    command = "python benchmarks/sweep_table.py " + " ".join(argv)
     out.with_suffix(".md").write_text(render(runs, args.val_n, args.note, command))
     out.with_suffix(".json").write_text(json.dumps({"command": command, "note": args.note,
                                                     "val_n": args.val_n, "runs": runs}, indent=1))

@@ -9,6 +9,7 @@ llamacpp:base+lora / merged) must give the same P(Yes) on a real student prompt.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -94,6 +95,11 @@ def test_teach_sft_export_end_to_end(tiny_model, data_dir, tmp_path, monkeypatch
     best = max(meta["val_auc"][1:], key=lambda p: p[1])[0]
     assert finished["best_epoch"] == cut_run["best_epoch"] == best
     assert "| run | finished | K |" in table.with_suffix(".md").read_text()
+    spec = importlib.util.spec_from_file_location("sweep_table", ROOT / "benchmarks" / "sweep_table.py")
+    sweep_table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sweep_table)
+    (cut / "train_meta.json").write_text(json.dumps({**meta, "cut": "rebuilt after a time limit"}))
+    assert sweep_table.read_run(run)["finished"] and not sweep_table.read_run(cut)["finished"]
 
     out = tmp_path / "gguf"
     assert export.main(["--adapter", str(run / "adapter"), "--out", str(out)]) == 0
