@@ -38,7 +38,7 @@ from reasoningrec.evaluate import eval_samples
 from reasoningrec.evaluate.bertscore import BACKBONE_NOTE, bertscore_f1
 from reasoningrec.evaluate.similarity import COSINE_KEY, compared_text, stats
 from reasoningrec.models.decoding import slug
-from speed_common import load  # noqa: E402  (benchmarks/ is the script's folder)
+from speed_common import command_line, load  # noqa: E402  (benchmarks/ is the script's folder)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "explanations_authors_fashion.md"
 AUTHORS = "authors:"
@@ -124,12 +124,6 @@ def scale(args) -> list[str]:
         lines.append(f"- {what}: n={f1['n']}, MiniLM cosine {fmt(cos['mean'])}, BERTScore F1 "
                      f"{fmt(f1['mean'])}")
     return lines
-
-
-def command_line(argv: list[str]) -> str:
-    """argv as typed, with a --note's text replaced by <note> (it is printed below)."""
-    return " ".join("<note>" if i and argv[i - 1] == "--note" else
-                    (f'"{a}"' if " " in a else a) for i, a in enumerate(argv))
 
 
 def markdown(results: dict, args, seconds: float, scale_lines: list[str],

@@ -28,6 +28,7 @@ from reasoningrec.data import load_dataset
 from reasoningrec.evaluate import eval_samples
 from reasoningrec.evaluate.metrics import (accuracy, auc_interval, ece, paired_auc_difference,
                                           roc_auc)
+from speed_common import command_line  # benchmarks/ is the script's folder
 
 RESAMPLES = 2000
 
@@ -153,9 +154,7 @@ def main() -> None:
                                        [r["p_yes"] for r in predictions[b]], resamples=RESAMPLES)
         paired.append({"a": a, "b": b, **result})
     wall = time.perf_counter() - start
-    argv = sys.argv[1:]
-    argv = [("<note>" if i and argv[i - 1] == "--note" else a) for i, a in enumerate(argv)]
-    command = "python benchmarks/first_n_table.py " + " ".join(argv)
+    command = "python benchmarks/first_n_table.py " + command_line(sys.argv[1:])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     Path(f"{out}.md").write_text(render(ds.name, args.first, how, rows, paired, command, wall,

@@ -1,5 +1,6 @@
 """What the speed benchmarks share: the machine line (CPUs, threads, load), a fair CPU share,
-and llama.cpp's raw speed on a backend's own model (the ceiling the app's path is held to).
+and llama.cpp's raw speed on a backend's own model (the ceiling the app's path is held to);
+and what every results file shares: its command line as typed (`command_line`).
 
     from speed_common import machine, renice, raw_llama, raw_prompt_speed, raw_decode_speed
     renice()                               # like `echo -10 > /proc/$$/autogroup` in a shell
@@ -15,6 +16,12 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def command_line(argv: list[str]) -> str:
+    """argv as typed, with a --note's text replaced by <note> (the results file prints it)."""
+    return " ".join("<note>" if i and argv[i - 1] == "--note" else
+                    (f'"{a}"' if " " in a else a) for i, a in enumerate(argv))
 
 
 def ranking_args(description: str, candidates: int, out_file: str):

@@ -83,6 +83,8 @@ def plot(runs: list[dict], path: Path) -> None:
 
 def main() -> None:
     import sys
+
+    from speed_common import command_line  # benchmarks/ is the script's folder
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", nargs="+", required=True, help="training.sft output folders")
     ap.add_argument("--val-n", type=int, default=None,
@@ -93,9 +95,7 @@ def main() -> None:
     runs = [read_run(Path(r)) for r in args.runs]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    argv = sys.argv[1:]
-    argv = [("<note>" if i and argv[i - 1] == "--note" else a) for i, a in enumerate(argv)]
-    command = "python benchmarks/sweep_table.py " + " ".join(argv)
+    command = "python benchmarks/sweep_table.py " + command_line(sys.argv[1:])
     out.with_suffix(".md").write_text(render(runs, args.val_n, args.note, command))
     out.with_suffix(".json").write_text(json.dumps({"command": command, "note": args.note,
                                                     "val_n": args.val_n, "runs": runs}, indent=1))
