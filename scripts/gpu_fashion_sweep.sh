@@ -24,6 +24,7 @@ mkdir -p "$OUT"
 TEACHER=$OUT/fashion-train-mixtral.jsonl
 $PY -m training.import_teacher --dataset fashion --variant mixtral-8x7b --split train \
     --data-dir "$DATA" --out "$TEACHER" || exit 2
+BASE=$($PY -c 'from reasoningrec.models.registry import smollm2_gguf; print(smollm2_gguf())') || exit 2
 
 one_run() {   # one_run VARIANT K: train, then score the authors' 800 test samples
     local variant=$1 k=$2 recipe flags
@@ -39,7 +40,7 @@ one_run() {   # one_run VARIANT K: train, then score the authors' 800 test sampl
         --data_dir "$DATA" --teacher_jsonl "$TEACHER" ${SWEEP_EXTRA:-} --json \
         > "$run.train.json" 2> "$run.log" || { echo "$name: training failed" >&2; return 1; }
     $PY -m reasoningrec eval --dataset fashion --data-dir "$DATA" --sample paper \
-        --model "hf:$($PY -c 'from reasoningrec.models.registry import smollm2_gguf; print(smollm2_gguf())')+$run/adapter" \
+        --model "hf:$BASE+$run/adapter" \
         $flags ${EVAL_LIMIT:+--limit $EVAL_LIMIT} --report-dir "$run/test-paper" --no-progress \
         --json > "$run.test.json" 2>> "$run.log" || { echo "$name: evaluation failed" >&2; return 1; }
     echo "$name: done $(date -u +%T)" >&2
