@@ -47,8 +47,8 @@ def app_run(explainer, ds, sample) -> tuple[int, float, int, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--users", type=int, default=1, help="pool users per dataset (default 1)")
-    ap.add_argument("--max-tokens", type=int, default=160,
-                    help="explanation length cap, as the app's (default 160)")
+    ap.add_argument("--max-tokens", type=int, default=None,
+                    help="explanation length cap (default: the app's, each student's own)")
     ap.add_argument("--model", default=None,
                     help="serve this student for every dataset (default: each one's own)")
     ap.add_argument("--out", default=str(RESULTS),

@@ -107,13 +107,16 @@ def short_item(item) -> dict:
 class StudentWriter:
     """Our student's explanation per sample, generated once per model version (cached)."""
 
-    def __init__(self, dataset: str, name: str | None, max_tokens: int, index, cache: Path):
+    def __init__(self, dataset: str, name: str | None, max_tokens: int | None, index,
+                 cache: Path):
+        from reasoningrec.models.decoding import max_tokens as own_cap
         from reasoningrec.scoring.llm import LLMScorer
         from reasoningrec.scoring.options import PromptOptions
         self.info = student_for(dataset, name)
         options = PromptOptions(**self.info.options)
-        self.version = student_version(self.info, max_tokens)
-        self.scorer = LLMScorer(student_backend(self.info)[0], "student", options, max_tokens,
+        cap = max_tokens or own_cap(self.info.decode)   # the app's: the card's unless capped
+        self.version = student_version(self.info, cap)
+        self.scorer = LLMScorer(student_backend(self.info)[0], "student", options, cap,
                                 evidence_source=lambda ds, s: index.evidence(s))
         self.cache_file = cache
         self.rows = {}
@@ -249,14 +252,15 @@ def main(argv=None) -> None:
     ap.add_argument("--student", action="append", default=[], metavar="[DATASET=]NAME",
                     help="our student: a shipped short name or a model spec, for all datasets "
                          "or one (repeatable); default: scoring.registry.default_student(dataset)")
-    ap.add_argument("--max-tokens", type=int, default=160,
-                    help="our student's explanation length cap (tokens; the app's default)")
+    ap.add_argument("--max-tokens", type=int, default=None,
+                    help="our student's explanation length cap in tokens (default: the app's, "
+                         "each student's own: student.json \"decode\", else 160)")
     ap.add_argument("--cache", default=str(cache_dir() / "demo_pool_student.jsonl"),
                     help="JSONL of our student's generated texts (resumes)")
     args = ap.parse_args(argv)
     args.student = parse_students(args.student)
     for flag in ("ml1m_users", "fashion_users", "extra", "max_tokens"):
-        if getattr(args, flag) < (0 if flag == "extra" else 1):
+        if getattr(args, flag) is not None and getattr(args, flag) < (0 if flag == "extra" else 1):
             sys.exit(f"error: --{flag.replace('_', '-')} must be positive")
     start = time.perf_counter()
     pool = {"version": POOL_VERSION, "seed": args.seed, "built_by": "scripts/build_demo_pool.py",

@@ -136,7 +136,8 @@ def test_api_token_cap_says_what_it_expects():
 
     from reasoningrec.ui.api import token_cap
     assert token_cap("64") == 64 and token_cap(512) == 512 and token_cap(3.0) == 3
-    for bad in ("abc", "", None, 0, 513, 2.5, "nan"):
+    assert token_cap(None) is None and token_cap(" ") is None   # the student's own cap
+    for bad in ("abc", 0, 513, 2.5, "nan", -1):
         with pytest.raises(gr.Error, match="whole number from 1 to 512"):
             token_cap(bad)
 

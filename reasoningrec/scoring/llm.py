@@ -23,6 +23,7 @@ from contextlib import nullcontext
 from ..cache import Cache
 from ..data.schema import Dataset, HistoryEntry, Sample
 from ..models.base import Backend
+from ..models.decoding import MAX_TOKENS
 from ..models.session import PromptSession
 from ..prompts import fit_history, get_template, parse_student_output
 from .options import PromptOptions
@@ -70,7 +71,7 @@ class LLMScorer(Scorer):
     writes_rationale = True
 
     def __init__(self, backend: Backend, template: str = "student",
-                 options: PromptOptions | None = None, max_new_tokens: int = 160,
+                 options: PromptOptions | None = None, max_new_tokens: int = MAX_TOKENS,
                  context: int | None = None, evidence_source=None):
         self.backend = backend
         # (ds, sample) -> evidence fields or None, for datasets without their training ratings

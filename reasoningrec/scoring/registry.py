@@ -146,6 +146,7 @@ def load_scorer(spec: str, ds: Dataset, decode: dict | None = None,
     if spec.startswith("authors:"):
         from .authors import AuthorsScorer
         return AuthorsScorer(ds, spec[len("authors:"):].strip())
+    from ..models.decoding import max_tokens
     from .llm import LLMScorer
     from .options import PromptOptions
     from .students import resolve_student, student_backend
@@ -163,6 +164,6 @@ def load_scorer(spec: str, ds: Dataset, decode: dict | None = None,
                                     if v != getattr(defaults, k, None)}}
     opts = PromptOptions(**given)
     backend, decode = student_backend(info, decode, concurrency)
-    scorer = LLMScorer(backend, template=template, options=opts)
+    scorer = LLMScorer(backend, template=template, options=opts, max_new_tokens=max_tokens(decode))
     scorer.decode = decode
     return scorer

@@ -5,14 +5,15 @@
     info = resolve_student("student-evidence")
     info.spec, info.title, info.teacher, info.note, info.options, info.decode
     backend = student_backend(info)        # its model, generating with its decode settings
+    decoding.max_tokens(info.decode)       # its explanation length cap (160 unless its card says)
     student_version(info, max_tokens=160)  # "student 72feb8737fa1; max_tokens=160"
 
 A shipped student (a short name of reasoningrec.scoring.registry.STUDENTS) is served with the prompt
 options it learnt on; one whose adapter is missing falls back to the base SmolLM2 and the
 note says so (`fallback=False`, as `load_scorer` asks: a FileNotFoundError instead). Any other
 spec is served as given, with default prompt options and plain greedy decoding. A card's
-"decode" (models/decoding.py: repetition penalties) is read here only, and `student_backend`
-loads the model with it. This is the one resolution of a student name: the app
+"decode" (models/decoding.py: repetition penalties and the explanation's max_tokens) is read
+here only, and `student_backend` loads the model with its penalties. This is the one resolution of a student name: the app
 (ui/service.py), the pool builder and `load_scorer` all call it, so they generate alike.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..models.decoding import decode_settings
+from ..models.decoding import decode_settings, penalties
 from .registry import STUDENTS, _read_meta, default_student, student_options, student_spec
 
 
@@ -33,7 +34,7 @@ class StudentInfo:
     teacher: str = ""           # whose rationales it learnt from ("" = not a distilled student)
     note: str = ""              # a warning for the page ("" = none)
     options: dict = field(default_factory=dict)   # PromptOptions fields it is served with
-    decode: dict = field(default_factory=dict)    # decoding.decode_settings: its penalties
+    decode: dict = field(default_factory=dict)    # decoding.decode_settings: penalties, max_tokens
 
 
 def _card(name: str) -> dict:
@@ -84,11 +85,12 @@ def student_backend(info: StudentInfo, overrides: dict | None = None,
     from ..models.loader import load_backend
     from ..models.registry import parse_spec
     decode = decode_settings({**info.decode, **(overrides or {})})
-    if decode and parse_spec(info.spec).kind not in ("llamacpp", "hf"):
-        raise ValueError(f"decode settings ({', '.join(decode)}) apply to llama.cpp and "
+    sampler = penalties(decode)   # max_tokens is the caller's (LLMScorer's) to apply
+    if sampler and parse_spec(info.spec).kind not in ("llamacpp", "hf"):
+        raise ValueError(f"decode settings ({', '.join(sampler)}) apply to llama.cpp and "
                          f"transformers models, not {info.spec}")
     extra = {"max_concurrency": concurrency} if concurrency is not None else {}
-    return load_backend(info.spec, **decode, **extra), decode
+    return load_backend(info.spec, **sampler, **extra), decode
 
 
 def student_for(dataset: str, name: str | None = None, backend: str = "llamacpp") -> StudentInfo:
@@ -118,6 +120,6 @@ def student_version(info: StudentInfo, max_tokens: int) -> str:
     """The name and fingerprint the pool stores with our student's texts, as served."""
     from ..models.decoding import describe
     from .options import PromptOptions
-    settings = repr(PromptOptions(**info.options)) + (f"; {describe(info.decode)}"
-                                                       if info.decode else "")
+    sampler = penalties(info.decode)   # the length cap is model_version's own part
+    settings = repr(PromptOptions(**info.options)) + (f"; {describe(sampler)}" if sampler else "")
     return f"{info.name} {model_version(info.spec, max_tokens, settings)}"

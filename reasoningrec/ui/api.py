@@ -10,7 +10,8 @@
 
 Arguments: dataset, user_id ("" = the first pool user), candidate ("" = the user's test
 target), profile (None = the pool user's), history (JSON list of [item_id, liked]; "" = the pool
-user's), and for /explain max_tokens (a whole number, 1 to 512; its final explanation ends at
+user's), and for /explain max_tokens (a whole number, 1 to 512, or None/"" for the student's own
+cap, student.json "decode", else 160; its final explanation ends at
 a full sentence, or with "…" where the cap cut it: pool_text.end_text). Bad input raises
 gr.Error with a message saying what to fix. The three run in the model's queue (one at a time)
 and are also the app's MCP tools (ui/mcp.py), described to an assistant by their docstrings.
@@ -35,8 +36,11 @@ MAX_API_TOKENS = 512
 MAX_RANK = 20
 
 
-def token_cap(value) -> int:
-    """/explain's max_tokens as a whole number in 1..MAX_API_TOKENS, else a gr.Error saying so."""
+def token_cap(value) -> int | None:
+    """/explain's max_tokens as a whole number in 1..MAX_API_TOKENS (None for None or "": the
+    student's own cap), else a gr.Error saying so."""
+    if value is None or str(value).strip() == "":
+        return None
     try:
         number = float(str(value).strip())
     except ValueError:
@@ -87,7 +91,8 @@ def api_endpoints(service: AppService) -> None:
                 "prompt_tokens": pred.prompt_tokens}
 
     def explain(dataset: str = "ml1m", user_id: str = "", candidate: str = "",
-                profile: str | None = None, history: str = "", max_tokens: int = 160) -> Iterator[dict]:
+                profile: str | None = None, history: str = "",
+                max_tokens: int | None = None) -> Iterator[dict]:
         """Would this user like this item, and why? The student's answer, P(Yes) and its
         explanation in words, streamed; the last update has "done": true, the history items the
         explanation cites and timings.
@@ -97,7 +102,7 @@ def api_endpoints(service: AppService) -> None:
         out, text = None, ""
         try:
             explainer = service.student(req.sample.dataset).explainer
-            for kind, value in explainer.stream(req.ds, req.sample, max_tokens=int(max_tokens),
+            for kind, value in explainer.stream(req.ds, req.sample, max_tokens=max_tokens,
                                                 evidence=req.evidence):
                 if kind == "prediction":
                     out = {**describe(req, value), "explanation": "", "done": False}
@@ -139,7 +144,8 @@ def api_endpoints(service: AppService) -> None:
     tool_doc(predict, 'prediction ("Yes"/"No"), p_yes, candidate, model, teacher, '
                       "paper_student, evidence, notes.")
     tool_doc(explain, "prediction, p_yes, explanation, cited (history item ids named), done, "
-                      "stats.", max_tokens="the explanation's length cap in tokens (1-512).")
+                      "stats.", max_tokens="the explanation's length cap in tokens (1-512; "
+                                           "empty: the student's own).")
     tool_doc(rank, "ranked: [{item_id, title, p_yes}, ...] best first; model; seconds.",
              candidates='item ids, comma-separated or a JSON list (at most 20); "" = the pool '
                         "user's own candidates (their real test item first).")

@@ -7,7 +7,8 @@ optional live teacher. Built once per process (app.py) and handed to the tabs an
     for kind, value in student.explainer.stream(req.ds, req.sample, max_tokens=80): ...
 
 Each dataset is served its default student (scoring.registry.default_student), unless one student is
-asked for; datasets with the same student share one loaded model. The backend is llama.cpp,
+asked for; datasets with the same student share one loaded model. Each student writes up to
+its card's max_tokens (models/decoding.py; 160 unless set) unless `max_new_tokens` caps them all. The backend is llama.cpp,
 or transformers inside @spaces.GPU on a ZeroGPU Space (reasoningrec/zerogpu.py;
 `AppService.start(backend="transformers")` forces it). The Rate tab uses no model
 at all: it shows the texts the pool builder stored.
@@ -22,6 +23,7 @@ from pathlib import Path
 from ..config import teacher_spec
 from ..demo_pool import POOL_DIR, DemoPool
 from ..scoring.live import LiveExplainer
+from ..models.decoding import MAX_TOKENS, max_tokens
 from ..models.loader import load_backend
 from ..scoring.options import PromptOptions
 from ..scoring.students import StudentInfo, student_backend, student_for, student_version
@@ -41,7 +43,8 @@ class ServedStudent:
 
 
 class AppService:
-    def __init__(self, pool: DemoPool, student: str | None = None, max_new_tokens: int = 160,
+    def __init__(self, pool: DemoPool, student: str | None = None,
+                 max_new_tokens: int | None = None,
                  teacher: str | None = None, backend: str = "llamacpp"):
         self.pool = pool
         self.max_new_tokens = max_new_tokens
@@ -50,13 +53,15 @@ class AppService:
         loaded: dict[tuple, ServedStudent] = {}
         for dataset in pool.users:
             info = student_for(dataset, student, backend)
-            key = (info.spec, repr(sorted(info.options.items())), repr(sorted(info.decode.items())))
+            cap = max_new_tokens or max_tokens(info.decode)
+            key = (info.spec, repr(sorted(info.options.items())), repr(sorted(info.decode.items())),
+                   cap)
             if key not in loaded:
                 # a shipped student is served with the prompt options it learnt on; one that
                 # reads evidence gets the pool's precomputed figures (no training ratings here)
                 options = PromptOptions(**info.options) if info.options else None
                 explainer = LiveExplainer(
-                    student_backend(info)[0], options=options, max_new_tokens=max_new_tokens,
+                    student_backend(info)[0], options=options, max_new_tokens=cap,
                     evidence_source=pool.evidence_for)
                 if backend == "transformers":     # each model call inside @spaces.GPU
                     explainer = GPUExplainer(explainer)
@@ -65,7 +70,7 @@ class AppService:
             stored = pool.systems.get(dataset, {}).get("student")
             # the texts a llama.cpp student stored: the same student through transformers too
             served = student_version(student_for(dataset, student) if backend != "llamacpp"
-                                     else info, max_new_tokens)
+                                     else info, cap)
             if stored and stored.version != served:
                 log.warning("%s: the app serves %s but the pool's stored texts are from %s: "
                             "rebuild the pool (scripts/build_demo_pool.py)", dataset, served,
@@ -76,7 +81,7 @@ class AppService:
 
     @classmethod
     def start(cls, pool_dir: str | Path = POOL_DIR, student: str | None = None,
-              max_new_tokens: int = 160, backend: str = "auto") -> "AppService":
+              max_new_tokens: int | None = None, backend: str = "auto") -> "AppService":
         return cls(DemoPool.load(pool_dir), student, max_new_tokens, teacher_spec(),
                    serving_backend(backend))
 
@@ -100,7 +105,7 @@ class AppService:
         with self._teacher_lock:
             if self._teacher is None:
                 self._teacher = LiveExplainer(load_backend(self.teacher_spec, check=False),
-                                              max_new_tokens=self.max_new_tokens)
+                                              max_new_tokens=self.max_new_tokens or MAX_TOKENS)
             return self._teacher
 
     def warm_default(self) -> None:
