@@ -46,6 +46,7 @@ from reasoningrec.evaluate import run_eval
 from reasoningrec.evaluate.sampling import default_size
 from reasoningrec.evaluate.similarity import read_teacher
 from reasoningrec.scoring.registry import STUDENTS, load_scorer, student_spec
+from speed_common import run  # benchmarks/ is the script's folder
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ablation_table.md"
 STUDENT_JSON = Path(__file__).resolve().parents[1] / "assets" / "student" / "student.json"
@@ -248,4 +249,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from speed_common import load, machine, ranking_args, renice
+from speed_common import load, machine, ranking_args, renice, run
 
 HEADER = ("| date, machine | load before; after | variant | settings | N | tokens evaluated | "
           "rank s (each round) | rank CPU s | time ratio to first | CPU ratio to first | raw prompt "
@@ -188,4 +188,4 @@ def argparse_hidden():
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

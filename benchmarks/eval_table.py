@@ -24,6 +24,7 @@ from reasoningrec.data import load_dataset
 from reasoningrec.evaluate import run_eval
 from reasoningrec.scoring.options import PromptOptions, add_prompt_args, prompt_options
 from reasoningrec.scoring.registry import BASELINES, load_scorer
+from speed_common import run  # benchmarks/ is the script's folder
 
 RESULTS = Path(__file__).resolve().parent / "results" / "eval_table.md"
 
@@ -75,4 +76,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -36,6 +36,7 @@ from reasoningrec.evaluate import run_eval
 from reasoningrec.evaluate.metrics import paired_auc_difference
 from reasoningrec.evaluate.sampling import default_size
 from reasoningrec.scoring.registry import load_scorer
+from speed_common import run  # benchmarks/ is the script's folder
 
 RESULTS = Path(__file__).resolve().parent / "results" / "evidence_table.md"
 BASELINES = ("mf", "lr")
@@ -177,4 +178,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

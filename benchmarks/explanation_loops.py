@@ -25,6 +25,7 @@ from pathlib import Path
 from explanation_table import (add_run_args, markdown, parse_run_args, run_model,  # noqa: E402
                                scale)  # (same folder)
 from reasoningrec.models.decoding import DEFAULTS, decode_settings, describe
+from speed_common import run  # benchmarks/ is the script's folder
 
 RESULTS = Path(__file__).resolve().parent / "results" / "explanation_loops_fashion.md"
 
@@ -75,4 +76,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -38,7 +38,7 @@ from reasoningrec.evaluate import eval_samples
 from reasoningrec.evaluate.bertscore import BACKBONE_NOTE, bertscore_f1
 from reasoningrec.evaluate.similarity import COSINE_KEY, compared_text, stats
 from reasoningrec.models.decoding import slug
-from speed_common import command_line, load  # noqa: E402  (benchmarks/ is the script's folder)
+from speed_common import command_line, load, run  # noqa: E402  (benchmarks/ is the script's folder)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "explanations_authors_fashion.md"
 AUTHORS = "authors:"
@@ -244,4 +244,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -25,6 +25,7 @@ from reasoningrec.data import load_dataset
 from reasoningrec.evaluate.sampling import describe_sample, eval_samples
 from reasoningrec.scoring.baselines import make
 from reasoningrec.scoring.evidence import EvidenceIndex
+from speed_common import run  # benchmarks/ is the script's folder
 
 RESULTS = Path(__file__).resolve().parent / "results"
 NAMES = ("history like-share", "item like-share", "log(1 + item raters)",
@@ -78,4 +79,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

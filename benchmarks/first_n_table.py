@@ -28,7 +28,7 @@ from reasoningrec.data import load_dataset
 from reasoningrec.evaluate import eval_samples
 from reasoningrec.evaluate.metrics import (accuracy, auc_interval, ece, paired_auc_difference,
                                           roc_auc)
-from speed_common import command_line  # benchmarks/ is the script's folder
+from speed_common import command_line, run  # benchmarks/ is the script's folder
 
 RESAMPLES = 2000
 
@@ -169,4 +169,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

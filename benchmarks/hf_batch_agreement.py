@@ -3,11 +3,12 @@ largest P(Yes) difference and the time of each way (issue #18: a student's evalu
 prompts on a GPU). Runs where the backend runs (CUDA when present, else CPU).
 
     python benchmarks/hf_batch_agreement.py --data-dir ../shared/data --n 64 \\
-        --adapter runs/gpu-fashion/hybrid-k0/adapter --evidence --out /tmp/results
+        --adapter runs/gpu-fashion/hybrid-k0/adapter --out /tmp/results
 
 The first --n test samples of --dataset, rendered as evaluation renders them (the student
-template, no descriptions, --evidence as the adapter learnt); the model is SmolLM2-135M (its GGUF
-dequantised) + the PEFT adapter, in the backend's own dtype. Appends one row to
+template with the prompt options the adapter's run recorded in its train_meta.json, as
+`eval --model hf:<base>+<adapter>` reads them; defaults without one); the model is SmolLM2-135M
+(its GGUF dequantised) + the PEFT adapter, in the backend's own dtype. Appends one row to
 <out>/hf_batch_agreement.md.
 """
 from __future__ import annotations
@@ -25,6 +26,8 @@ from reasoningrec.models.hf import HFBackend  # noqa: E402
 from reasoningrec.models.registry import smollm2_gguf  # noqa: E402
 from reasoningrec.scoring.llm import LLMScorer  # noqa: E402
 from reasoningrec.scoring.options import PromptOptions  # noqa: E402
+from reasoningrec.scoring.registry import run_options  # noqa: E402
+from speed_common import run  # noqa: E402  (benchmarks/ is the script's folder)
 
 HEADER = ("| date | device, dtype | dataset, n | adapter | batch | max abs P(Yes) difference |"
           " one at a time s | batched s |\n|---|---|---|---|---|---|---|---|\n")
@@ -42,14 +45,13 @@ def main() -> None:
     ap.add_argument("--dataset", default="fashion", help="dataset name (default fashion)")
     ap.add_argument("--n", type=int, default=64, help="first N test samples (default 64)")
     ap.add_argument("--adapter", default=None, help="PEFT adapter folder (default: none)")
-    ap.add_argument("--evidence", action="store_true", help="prompts with the evidence line")
     ap.add_argument("--batch-size", type=int, default=32, help="prompts a batch (default 32)")
     ap.add_argument("--out", default="benchmarks/results", help="folder for the .md row")
     args = ap.parse_args()
     ds = load_dataset(args.dataset, args.data_dir)
     backend = HFBackend(str(smollm2_gguf()), adapter=args.adapter, batch_size=args.batch_size)
-    scorer = LLMScorer(backend, "student", PromptOptions(with_description=False,
-                                                         evidence=args.evidence))
+    run = run_options(f"hf:{smollm2_gguf()}+{args.adapter}") if args.adapter else None
+    scorer = LLMScorer(backend, "student", PromptOptions(**(run[0] if run else {})))
     prompts = [scorer.render(ds, s).text for s in ds.splits["test"][:args.n]]
     backend.p_yes_many(prompts[:2])  # warm-up (kernels, allocator)
     single, single_s = timed(lambda: [backend.p_yes(p, reuse_cache=False).p_yes for p in prompts])
@@ -73,4 +75,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -32,6 +32,7 @@ from reasoningrec.evaluate.metrics import auc_interval
 from reasoningrec.evaluate.report import model_slug
 from reasoningrec.evaluate.sampling import describe_sample
 from reasoningrec.scoring.registry import BASELINES, load_scorer
+from speed_common import run  # benchmarks/ is the script's folder
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RESAMPLES = 2000
@@ -161,4 +162,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

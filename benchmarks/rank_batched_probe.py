@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from speed_common import load, machine, ranking_args, renice
+from speed_common import load, machine, ranking_args, renice, run
 
 from reasoningrec.data import load_dataset
 from reasoningrec.models.base import score_from_vector
@@ -118,4 +118,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

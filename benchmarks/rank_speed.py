@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from speed_common import load, machine, ranking_args, raw_llama, raw_prompt_speed, renice
+from speed_common import load, machine, ranking_args, raw_llama, raw_prompt_speed, renice, run
 
 from reasoningrec.data import load_dataset
 from reasoningrec.models.session import common_prefix_length
@@ -69,4 +69,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -1,6 +1,7 @@
 """What the speed benchmarks share: the machine line (CPUs, threads, load), a fair CPU share,
 and llama.cpp's raw speed on a backend's own model (the ceiling the app's path is held to);
-and what every results file shares: its command line as typed (`command_line`).
+and what every results file shares: its command line as typed (`command_line`), and every
+benchmark's entry point (`run`: bad input ends in one line, not a traceback).
 
     from speed_common import machine, renice, raw_llama, raw_prompt_speed, raw_decode_speed
     renice()                               # like `echo -10 > /proc/$$/autogroup` in a shell
@@ -12,10 +13,24 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def run(main) -> None:
+    """`if __name__ == "__main__": run(main)`: main's exit status; bad input data (a missing
+    data folder, a report that does not parse: reasoningrec's DataError, which names the file)
+    is one line on stderr and status 2, as in the reasoningrec CLI."""
+    from reasoningrec.data import DataError
+    try:
+        code = main()
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(code or 0)
 
 
 def command_line(argv: list[str]) -> str:

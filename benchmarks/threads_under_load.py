@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from speed_common import RESULTS, load, machine, renice
+from speed_common import RESULTS, load, machine, renice, run
 
 
 def worker(spec: dict) -> dict:
@@ -106,4 +106,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -2,7 +2,8 @@
 # The GPU recipes of issue #13 on Fashion, side by side on one GPU: text-only
 # (smollm2-135m-gpu-fashion-mixtral.yaml) and hybrid (...-evidence-warm.yaml) students for the
 # paper's K = 64/128/256 Mixtral rationales and all 896 (K=0), each early-stopped on 800 valid
-# samples, then scored on the authors' 800 test samples through the transformers backend (fp32).
+# samples, then scored on the authors' 800 test samples through the transformers backend (fp32),
+# with the prompt options each run's train_meta.json records (scoring.registry.run_options).
 #   bash scripts/gpu_fashion_sweep.sh DATA_DIR [OUT_DIR] [K ...]
 #   bash scripts/gpu_fashion_sweep.sh ../shared/data runs/gpu-fashion 0 256
 # DATA_DIR: the data root (holds reasoningrec/fashion); OUT_DIR (default runs/gpu-fashion): one
@@ -27,13 +28,8 @@ $PY -m training.import_teacher --dataset fashion --variant mixtral-8x7b --split 
 BASE=$($PY -c 'from reasoningrec.models.registry import smollm2_gguf; print(smollm2_gguf())') || exit 2
 
 one_run() {   # one_run VARIANT K: train, then score the authors' 800 test samples
-    local variant=$1 k=$2 recipe flags
-    if [ "$variant" = text ]; then
-        recipe=training/recipes/smollm2-135m-gpu-fashion-mixtral.yaml; flags="--no-description"
-    else
-        recipe=training/recipes/smollm2-135m-gpu-fashion-mixtral-evidence-warm.yaml
-        flags="--no-description --evidence"
-    fi
+    local variant=$1 k=$2 recipe=training/recipes/smollm2-135m-gpu-fashion-mixtral.yaml
+    [ "$variant" = text ] || recipe=training/recipes/smollm2-135m-gpu-fashion-mixtral-evidence-warm.yaml
     local name=$variant-k$k
     local run=$OUT/$name
     $PY -m training.sft --config "$recipe" --train_samples "$k" --output_dir "$run" \
@@ -41,7 +37,7 @@ one_run() {   # one_run VARIANT K: train, then score the authors' 800 test sampl
         > "$run.train.json" 2> "$run.log" || { echo "$name: training failed" >&2; return 1; }
     $PY -m reasoningrec eval --dataset fashion --data-dir "$DATA" --sample paper \
         --model "hf:$BASE+$run/adapter" \
-        $flags ${EVAL_LIMIT:+--limit $EVAL_LIMIT} --report-dir "$run/test-paper" --no-progress \
+        ${EVAL_LIMIT:+--limit $EVAL_LIMIT} --report-dir "$run/test-paper" --no-progress \
         --json > "$run.test.json" 2>> "$run.log" || { echo "$name: evaluation failed" >&2; return 1; }
     echo "$name: done $(date -u +%T)" >&2
 }

@@ -58,3 +58,9 @@ def test_first_n_of_full_reports_equals_a_limited_eval(fashion, data_dir, tmp_pa
     bad = first_n(data_dir, tmp_path / "bad", 100, tmp_path)
     assert bad.returncode == 1 and "not an eval report" in bad.stderr
     assert not (tmp_path / "bad.md").exists()
+    # no data folder: one line naming it (benchmarks/speed_common.run), not a traceback
+    bad = first_n(tmp_path / "nowhere", tmp_path / "bad", 100, full["like-share"])
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'nowhere'}: data directory does not exist (pass --data-dir or set "
+        "REASONINGREC_DATA_DIR)"]

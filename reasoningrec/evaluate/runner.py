@@ -11,6 +11,8 @@ explain=True the rationales are then judged (explanations.py), also resumably.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import math
 import sys
 import time
@@ -102,6 +104,11 @@ def run_eval(ds: Dataset, scorer: Scorer, *, split: str = "test", model: str | N
     samples = eval_samples(ds, split, limit, seed, sample)
     scorer.check_samples(ds, samples)  # e.g. replayed outputs that do not cover the draw
     config = run_config(ds, split, model, samples, limit, seed, explain, prompt, sample, decode)
+    served = getattr(scorer, "options", None)
+    if dataclasses.is_dataclass(served):
+        # what the model's prompts really showed: a shipped student or a training run is served
+        # with its own options, whatever "prompt" (the flags, which resuming compares) says
+        config["served_prompt"] = dataclasses.asdict(served)
     folder = Path(report_dir) if report_dir else report.default_report_dir(config, reports_root)
     report.prepare(folder, config, overwrite)
 

@@ -11,7 +11,12 @@
                                           folder name with "_" -> "-" (assets/student,
                                           assets/student_evidence: the hybrid one reading
                                           collaborative evidence)
-    <llm spec>                            llamacpp:/hf:/openai:/smollm2 with the student prompt
+    <llm spec>                            llamacpp:/hf:/openai:/smollm2 with the student prompt;
+                                          a training run's own files (<run>/adapter,
+                                          <run>/gguf/*.gguf) with the prompt options its
+                                          train_meta.json records (run_options)
+The options given (eval's flags) win over a student's or a run's own where they differ from the
+defaults; the report's config.json records what was served ("served_prompt").
 """
 from __future__ import annotations
 
@@ -91,6 +96,37 @@ def student_options(name: str = "student") -> dict:
     return dict(_read_meta(_student_dir(name)).get("prompt_options", {}))
 
 
+def run_options(spec: str) -> tuple[dict, Path] | None:
+    """The prompt options a training run recorded (training.sft's <run>/train_meta.json) and
+    that file, for a llamacpp:/hf: spec naming the run's own files (<run>/adapter,
+    <run>/gguf/lora.gguf, <run>/gguf/model-f16.gguf): a run is scored with the prompt it learnt
+    on, as a shipped student is. None for any other spec."""
+    import dataclasses
+
+    from ..models.registry import parse_spec
+    from .options import PromptOptions
+    try:
+        parsed = parse_spec(spec)
+    except ValueError:
+        return None
+    if parsed.kind not in ("llamacpp", "hf"):
+        return None
+    for part in (parsed.adapter, parsed.target):
+        if not part:
+            continue
+        path = Path(part).expanduser()
+        for meta in (path.parent / "train_meta.json", path.parent.parent / "train_meta.json"):
+            if not meta.is_file():
+                continue
+            try:
+                config = json.loads(meta.read_text(encoding="utf-8"))["config"]
+            except (OSError, ValueError, KeyError, TypeError) as err:
+                raise ValueError(f"{meta}: unreadable training record ({err})") from None
+            keys = [f.name for f in dataclasses.fields(PromptOptions)]
+            return {k: config[k] for k in keys if k in config}, meta
+    return None
+
+
 def student_spec(name: str = "student", backend: str = "llamacpp") -> str:
     """SmolLM2 + a shipped LoRA adapter, when the training issue has shipped one: the GGUF
     adapter for llama.cpp, or (backend="transformers", the ZeroGPU path) the PEFT adapter on
@@ -155,13 +191,15 @@ def load_scorer(spec: str, ds: Dataset, decode: dict | None = None,
         if spec.startswith(prefix):
             template, spec = name, spec[len(prefix):]
     given = {k: v for k, v in options.items() if v is not None}
-    # a shipped student: its own prompt options and decode settings; any other spec: as given
+    # a shipped student: its own prompt options and decode settings; a training run's files:
+    # the options its train_meta.json records; any other spec: as given
     info = resolve_student(spec, fallback=False)
-    if spec in STUDENTS:
-        # the student's own options, except where the caller asked for something else
+    run = None if spec in STUDENTS else run_options(spec)
+    own = info.options if spec in STUDENTS else (run[0] if run else {})
+    if own:
+        # its own options, except where the caller asked for something else
         defaults = PromptOptions()
-        given = {**info.options, **{k: v for k, v in given.items()
-                                    if v != getattr(defaults, k, None)}}
+        given = {**own, **{k: v for k, v in given.items() if v != getattr(defaults, k, None)}}
     opts = PromptOptions(**given)
     backend, decode = student_backend(info, decode, concurrency)
     scorer = LLMScorer(backend, template=template, options=opts, max_new_tokens=max_tokens(decode))
