@@ -94,3 +94,26 @@ def test_the_space_serves_the_student_through_transformers_in_spaces_gpu(space):
     reference = llama.predict(pool.datasets["ml1m"], user.sample).p_yes
     assert pred["candidate"] == user.sample.target
     assert abs(pred["p_yes"] - reference) < 0.05, (pred["p_yes"], reference)
+
+
+def test_the_gpu_wrapper_ranks_in_one_call_and_reports_progress_once():
+    """GPUExplainer.rank (the ZeroGPU path of the Top-10 view): one @spaces.GPU call scores
+    every candidate, as the wrapped explainer does, and the progress bar is told once, at the
+    end (the GPU call gives no progress of its own)."""
+    from reasoningrec.demo_pool import DemoPool
+    from reasoningrec.models.loader import load_backend
+    from reasoningrec.scoring.live import LiveExplainer
+    from reasoningrec.zerogpu import GPUExplainer
+    pool = DemoPool.load()
+    user = pool.users["ml1m"][0]
+    ds = pool.datasets["ml1m"]
+    candidates = [c.item_id for c in user.candidates]
+    plain = LiveExplainer(load_backend("smollm2"), max_new_tokens=4,
+                          evidence_source=pool.evidence_for)
+    told = []
+    ranked, _ = GPUExplainer(plain).rank(ds, user.sample, candidates,
+                                         progress=lambda done, total: told.append((done, total)))
+    expected, _ = plain.rank(ds, user.sample, candidates)
+    assert told == [(len(candidates), len(candidates))]
+    assert [i for i, _ in ranked] == [i for i, _ in expected]
+    assert max(abs(p - q) for (_, p), (_, q) in zip(ranked, expected)) < 1e-6
