@@ -23,7 +23,6 @@ import dataclasses
 import datetime
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 

@@ -37,7 +37,7 @@ def test_the_length_cap_is_a_whole_number_kept_out_of_the_sampler():
     assert decode_settings({"max_tokens": 160}) == {}                   # the default
     assert decode_settings({"max_tokens": 256.0}) == {"max_tokens": 256}
     assert isinstance(decode_settings({"max_tokens": 256.0})["max_tokens"], int)
-    for bad in (0, 1025, 12.5, -3):
+    for bad in (0, 1025, 12.5, -3, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="max_tokens must be a whole number from 1 to 1024"):
             decode_settings({"max_tokens": bad}, "card.json")
     both = decode_settings({"max_tokens": 256, "repeat_penalty": 1.2})

@@ -12,7 +12,6 @@ explain=True the rationales are then judged (explanations.py), also resumably.
 from __future__ import annotations
 
 import dataclasses
-
 import math
 import sys
 import time

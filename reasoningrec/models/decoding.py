@@ -1,4 +1,4 @@
-"""Decoding settings of generated explanations: their length cap and llama.cpp's repetition penalties.
+"""Decoding settings of generated explanations: length cap and llama.cpp's repetition penalties.
 
     from reasoningrec.models.decoding import decode_settings, add_decode_args, decode_from_args
     decode_settings({"repeat_penalty": 1.2}, "assets/x/student.json")  # validated, non-default keys
@@ -51,7 +51,7 @@ def decode_settings(raw, where: str = "decode settings") -> dict:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{where}: decode setting {key} must be a number, got {value!r}")
         if key == "max_tokens":
-            if float(value) != int(value) or not 1 <= value <= MAX_TOKENS_LIMIT:
+            if not 1 <= value <= MAX_TOKENS_LIMIT or value != int(value):  # NaN fails first
                 raise ValueError(f"{where}: max_tokens must be a whole number from 1 to "
                                  f"{MAX_TOKENS_LIMIT}, got {value!r}")
             value = int(value)

@@ -13,8 +13,9 @@ options it learnt on; one whose adapter is missing falls back to the base SmolLM
 note says so (`fallback=False`, as `load_scorer` asks: a FileNotFoundError instead). Any other
 spec is served as given, with default prompt options and plain greedy decoding. A card's
 "decode" (models/decoding.py: repetition penalties and the explanation's max_tokens) is read
-here only, and `student_backend` loads the model with its penalties. This is the one resolution of a student name: the app
-(ui/service.py), the pool builder and `load_scorer` all call it, so they generate alike.
+here only, and `student_backend` loads the model with its penalties. This is the one resolution
+of a student name: the app (ui/service.py), the pool builder and `load_scorer` all call it, so
+they generate alike.
 """
 from __future__ import annotations
 

@@ -8,8 +8,9 @@ optional live teacher. Built once per process (app.py) and handed to the tabs an
 
 Each dataset is served its default student (scoring.registry.default_student), unless one student is
 asked for; datasets with the same student share one loaded model. Each student writes up to
-its card's max_tokens (models/decoding.py; 160 unless set) unless `max_new_tokens` caps them all. The backend is llama.cpp,
-or transformers inside @spaces.GPU on a ZeroGPU Space (reasoningrec/zerogpu.py;
+its card's max_tokens (models/decoding.py; 160 unless set) unless `max_new_tokens` caps them
+all. The backend is llama.cpp, or transformers inside @spaces.GPU on a ZeroGPU Space
+(reasoningrec/zerogpu.py;
 `AppService.start(backend="transformers")` forces it). The Rate tab uses no model
 at all: it shows the texts the pool builder stored.
 """
@@ -22,9 +23,9 @@ from pathlib import Path
 
 from ..config import teacher_spec
 from ..demo_pool import POOL_DIR, DemoPool
-from ..scoring.live import LiveExplainer
 from ..models.decoding import MAX_TOKENS, max_tokens
 from ..models.loader import load_backend
+from ..scoring.live import LiveExplainer
 from ..scoring.options import PromptOptions
 from ..scoring.students import StudentInfo, student_backend, student_for, student_version
 from ..zerogpu import GPUExplainer, serving_backend
@@ -54,8 +55,7 @@ class AppService:
         for dataset in pool.users:
             info = student_for(dataset, student, backend)
             cap = max_new_tokens or max_tokens(info.decode)
-            key = (info.spec, repr(sorted(info.options.items())), repr(sorted(info.decode.items())),
-                   cap)
+            key = (info.spec, repr(sorted(info.options.items())), repr(sorted(info.decode.items())))
             if key not in loaded:
                 # a shipped student is served with the prompt options it learnt on; one that
                 # reads evidence gets the pool's precomputed figures (no training ratings here)
