@@ -10,9 +10,8 @@ Each dataset is served its default student (scoring.registry.default_student), u
 asked for; datasets with the same student share one loaded model. Each student writes up to
 its card's max_tokens (models/decoding.py; 160 unless set) unless `max_new_tokens` caps them
 all. The backend is llama.cpp, or transformers inside @spaces.GPU on a ZeroGPU Space
-(reasoningrec/zerogpu.py;
-`AppService.start(backend="transformers")` forces it). The Rate tab uses no model
-at all: it shows the texts the pool builder stored.
+(reasoningrec/zerogpu.py; `AppService.start(backend="transformers")` forces it). The Rate tab
+uses no model at all: it shows the texts the pool builder stored.
 """
 from __future__ import annotations
 
