@@ -331,7 +331,8 @@ def test_live_teacher_answers_an_edited_input(pool):
 def test_intro_says_what_each_column_is_without_quoting_student_titles(pool):
     from reasoningrec.ui import intro
     from reasoningrec.ui.service import AppService
-    two = AppService(pool, max_new_tokens=8)              # each dataset's own default student
+    two = AppService(pool, student={"ml1m": "student", "fashion": "student-fashion-k896"},
+                     max_new_tokens=8)                    # one student per dataset
     one = AppService(pool, student="student", max_new_tokens=8)   # one model for both
     assert len({s.title for s in two.students.values()}) == 2
     for service, says in ((two, "one per dataset"), (one, "one model")):

@@ -3,6 +3,7 @@ optional live teacher. Built once per process (app.py) and handed to the tabs an
 
     service = AppService.start()                   # each dataset's default student, assets/demo_pool
     AppService.start(student="student-evidence")   # one student for every dataset
+    AppService(pool, student={"ml1m": "student"})  # per dataset (the rest: their defaults)
     student = service.student("fashion")           # .info (StudentInfo: title, teacher, note)
     for kind, value in student.explainer.stream(req.ds, req.sample, max_tokens=80): ...
 
@@ -43,7 +44,7 @@ class ServedStudent:
 
 
 class AppService:
-    def __init__(self, pool: DemoPool, student: str | None = None,
+    def __init__(self, pool: DemoPool, student: str | dict[str, str] | None = None,
                  max_new_tokens: int | None = None,
                  teacher: str | None = None, backend: str = "llamacpp"):
         self.pool = pool
@@ -52,7 +53,8 @@ class AppService:
         self.students: dict[str, ServedStudent] = {}
         loaded: dict[tuple, ServedStudent] = {}
         for dataset in pool.users:
-            info = student_for(dataset, student, backend)
+            name = student.get(dataset) if isinstance(student, dict) else student
+            info = student_for(dataset, name, backend)
             cap = max_new_tokens or max_tokens(info.decode)
             key = (info.spec, repr(sorted(info.options.items())), repr(sorted(info.decode.items())))
             if key not in loaded:
@@ -68,7 +70,7 @@ class AppService:
             self.students[dataset] = loaded[key]
             stored = pool.systems.get(dataset, {}).get("student")
             # the texts a llama.cpp student stored: the same student through transformers too
-            served = student_version(student_for(dataset, student) if backend != "llamacpp"
+            served = student_version(student_for(dataset, name) if backend != "llamacpp"
                                      else info, cap)
             if stored and stored.version != served:
                 log.warning("%s: the app serves %s but the pool's stored texts are from %s: "
