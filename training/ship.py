@@ -40,12 +40,9 @@ def ship(run: Path, export: Path, out: Path, name: str | None = None,
             raise SystemExit(f"{path} not found: run python -m training.export first")
     if json.loads(report.read_text()).get("ok") is False:
         raise SystemExit(f"{report} says the export failed its checks; not shipping it")
-    import dataclasses
-
-    from reasoningrec.scoring.options import PromptOptions
+    from reasoningrec.scoring.options import recorded_options
     meta = json.loads(meta_path.read_text())
     cfg = meta["config"]
-    prompt_keys = [f.name for f in dataclasses.fields(PromptOptions)]  # the recipe's share
     (out / "peft").mkdir(parents=True, exist_ok=True)
     for file in PEFT_FILES:
         shutil.copy2(run / "adapter" / file, out / "peft" / file)
@@ -61,7 +58,7 @@ def ship(run: Path, export: Path, out: Path, name: str | None = None,
         **({"decode": decode} if decode else {}),   # models/decoding.py: how it generates
         **({"weights": weights} if weights != "q4_1" else {}),  # the base GGUF llama.cpp serves
         "base_model": meta["base_model"], "template": "student/v1",
-        "prompt_options": {k: cfg[k] for k in prompt_keys if cfg.get(k) is not None},
+        "prompt_options": recorded_options(cfg),   # the recipe's share of the prompt
         "trained_on": cfg["dataset"], "teacher_jsonl": cfg["teacher_jsonl"],
         "recipe": {k: cfg.get(k) for k in (
             "train_samples", "answer_only_samples", "init_adapter", "val_samples", "lora_r", "lora_alpha", "lora_dropout",

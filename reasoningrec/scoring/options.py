@@ -129,6 +129,12 @@ def add_prompt_args(parser, skip: typing.Iterable[str] = ()) -> None:
                                 help=meta["flag_help"] + default)
 
 
+def recorded_options(config: dict) -> dict:
+    """The PromptOptions fields a training record sets (train_meta.json's "config"), None
+    values left out: what training.ship writes into a card and run_options serves a run with."""
+    return {name: config[name] for name in FIELDS if config.get(name) is not None}
+
+
 def prompt_options(source) -> PromptOptions:
     """PromptOptions from anything that has the fields as attributes: parsed flags (a flag the
     parser skipped keeps its default), a TrainConfig."""

@@ -101,10 +101,8 @@ def run_options(spec: str) -> tuple[dict, Path] | None:
     that file, for a llamacpp:/hf: spec naming the run's own files (<run>/adapter,
     <run>/gguf/lora.gguf, <run>/gguf/model-f16.gguf): a run is scored with the prompt it learnt
     on, as a shipped student is. None for any other spec."""
-    import dataclasses
-
     from ..models.registry import parse_spec
-    from .options import PromptOptions
+    from .options import recorded_options
     try:
         parsed = parse_spec(spec)
     except ValueError:
@@ -122,8 +120,7 @@ def run_options(spec: str) -> tuple[dict, Path] | None:
                 config = json.loads(meta.read_text(encoding="utf-8"))["config"]
             except (OSError, ValueError, KeyError, TypeError) as err:
                 raise ValueError(f"{meta}: unreadable training record ({err})") from None
-            keys = [f.name for f in dataclasses.fields(PromptOptions)]
-            return {k: config[k] for k in keys if k in config}, meta
+            return recorded_options(config), meta
     return None
 
 
