@@ -141,7 +141,7 @@ def main() -> None:
     variants = [parse_variant(v) for v in args.variant or ["current="]]
     if len({name for name, _, _ in variants}) < len(variants):
         raise SystemExit("--variant names must differ")
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # what the children's backend sets
+    import reasoningrec.models.llamacpp  # noqa: F401  (its OpenMP settings, for the children)
     reniced, load_before = renice(), load()
     runs: dict[str, list[dict]] = {name: [] for name, _, _ in variants}
     for r in range(args.rounds):

@@ -76,8 +76,14 @@ def machine(settings: bool = True) -> str:
     from reasoningrec.config import cpu_threads, decode_threads
     line = (f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
             f"{platform.machine()}, {os.cpu_count()} CPUs")
-    return line + (f", {cpu_threads()} threads ({decode_threads()} decoding), OMP_WAIT_POLICY="
-                   f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}" if settings else "")
+    return line + (f", {cpu_threads()} threads ({decode_threads()} decoding), {openmp_wait()}"
+                   if settings else "")
+
+
+def openmp_wait() -> str:
+    """How llama.cpp's OpenMP threads wait at barriers in this process (models/llamacpp.py)."""
+    return ", ".join(f"{k}={os.environ[k]}" for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+                     if k in os.environ) or "OMP_WAIT_POLICY unset"
 
 
 def raw_llama(backend):

@@ -1,15 +1,18 @@
-"""llama.cpp threads on a shared CPU: OpenMP spinning vs passive waiting, 1 vs N threads.
+"""llama.cpp threads on a shared CPU: how OpenMP threads wait at barriers, 1 vs N threads.
 
     python benchmarks/threads_under_load.py --data-dir ../shared/data [--threads 1 2] [--out DIR]
+    python benchmarks/threads_under_load.py --model student-ml1m-k112-last --tail 30 \
+        --waits default PASSIVE spin:10000 --hogs 0 4        # idle, then 4 busy processes beside
 
-Each configuration runs in its own process (libgomp reads OMP_WAIT_POLICY once, at load) on
-the shipped student (SmolLM2 Q4_1 + LoRA) and the real prompt of ML-1M test user 1: the
-prompt's last --tail tokens evaluated after the rest (what ranking does per candidate, best
-of 3) and greedy decoding one token per llama_decode (what generation does). A phase stops
-after --budget seconds and reports what it got by then. ACTIVE is GNU OpenMP's default
-(spin at barriers); PASSIVE is what reasoningrec sets (models/llamacpp.py). The figures
-depend on what else the machine runs: the load averages are written beside them.
-Appends rows to <out>/threads_under_load.md.
+Each configuration runs in its own process (libgomp reads OMP_WAIT_POLICY and GOMP_SPINCOUNT
+once, at load) on a shipped student and the real prompt of ML-1M test user 1: the prompt's last
+--tail tokens evaluated after the rest (what ranking does per candidate, best of 3) and greedy
+decoding one token per llama_decode (what generation does). A phase stops after --budget
+seconds and reports what it got by then. Waits: `ACTIVE` (spin for ever), `PASSIVE` (sleep at
+once), `spin:N` (GOMP_SPINCOUNT=N spins, then sleep; reasoningrec's default is spin:10000,
+models/llamacpp.py), `default` (GNU OpenMP's own: ~3 ms of spinning). `--hogs N` runs N busy
+processes beside the workers, a shared machine made on purpose; the load averages are written
+beside every row. Appends a section to <out>/threads_under_load.md.
 """
 from __future__ import annotations
 
@@ -50,6 +53,18 @@ def worker(spec: dict) -> dict:
             "decoded": done}
 
 
+def wait_env(wait: str) -> dict:
+    """The environment a --waits value stands for."""
+    if wait in ("ACTIVE", "PASSIVE"):
+        return {"OMP_WAIT_POLICY": wait}
+    if wait == "default":
+        return {}
+    count = wait.removeprefix("spin:")
+    if wait.startswith("spin:") and count.isdigit():
+        return {"GOMP_SPINCOUNT": count}
+    raise SystemExit(f"--waits: {wait!r} is not ACTIVE, PASSIVE, spin:N or default")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default=None, help="data root (default: $REASONINGREC_DATA_DIR)")
@@ -61,6 +76,13 @@ def main() -> None:
                     help="seconds a phase may take before it reports (default 60)")
     ap.add_argument("--rounds", type=int, default=3,
                     help="rounds over all configurations, interleaved (default 3)")
+    ap.add_argument("--model", default="student",
+                    help="shipped student or llama.cpp spec whose GGUF is timed (default student)")
+    ap.add_argument("--waits", nargs="+", default=["ACTIVE", "PASSIVE"],
+                    help="barrier waits to compare: ACTIVE, PASSIVE, spin:N, default "
+                         "(default: ACTIVE PASSIVE)")
+    ap.add_argument("--hogs", type=int, nargs="+", default=[0],
+                    help="busy processes run beside the workers, one pass per count (default 0)")
     ap.add_argument("--out", default=str(RESULTS),
                     help="folder for threads_under_load.md (default benchmarks/results/)")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -68,39 +90,48 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
         return
+    envs = {w: wait_env(w) for w in args.waits}
+    if min(args.hogs) < 0:
+        raise SystemExit(f"--hogs must be counts >= 0, got {args.hogs}")
     from reasoningrec.data import load_dataset
     from reasoningrec.scoring.registry import load_scorer
     reniced, load_before = renice(), load()
     ds = load_dataset("ml1m", args.data_dir)
-    scorer = load_scorer("student", ds)
+    scorer = load_scorer(args.model, ds)
     text = scorer.render(ds, ds.sample("test", "1")).text
     llm = scorer.backend.llm
     base = {"model": llm.model_path, "lora": llm.lora_path, "tail": args.tail,
             "tokens": scorer.backend.tokenize(text), "decode": args.decode,
             "budget": args.budget}
+    clean = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     rows = []
-    configs = [(p, t) for p in ("ACTIVE", "PASSIVE") for t in args.threads]
-    for policy, threads in [c for _ in range(args.rounds) for c in configs]:
-        env = {**os.environ, "OMP_WAIT_POLICY": policy}
-        out = subprocess.run([sys.executable, __file__, "--worker",
-                              json.dumps({**base, "threads": threads})], env=env,
-                             capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        where = machine(settings=False) + ("" if reniced else " (not reniced)")
-        rows.append(f"| {where} | {load()} | {policy} | {threads} | {r['tail_tok_s']:.0f} | "
-                    f"{r['decode_tok_s']:.1f} ({r['decoded']} tokens) |")
-        print(rows[-1], flush=True)
+    for hogs in args.hogs:
+        busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(hogs)]
+        try:
+            configs = [(w, t) for w in args.waits for t in args.threads]
+            for wait, threads in [c for _ in range(args.rounds) for c in configs]:
+                out = subprocess.run([sys.executable, __file__, "--worker",
+                                      json.dumps({**base, "threads": threads})],
+                                     env={**clean, **envs[wait]}, capture_output=True, text=True,
+                                     check=True)
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                where = machine(settings=False) + ("" if reniced else " (not reniced)")
+                rows.append(f"| {where} | {hogs} | {load()} | {wait} | {threads} | "
+                            f"{r['tail_tok_s']:.0f} | {r['decode_tok_s']:.1f} ({r['decoded']} tokens) |")
+                print(rows[-1], flush=True)
+        finally:
+            for p in busy:
+                p.kill()
     path = Path(args.out) / "threads_under_load.md"
     path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.exists()
     with path.open("a") as f:
-        if new:
-            f.write(f"Shipped student (SmolLM2-135M Q4_1 + LoRA), the prompt of ML-1M test user "
-                    f"1 ({len(base['tokens'])} tokens), llama.cpp through llama-cpp-python. "
-                    f"Load before the first row: {load_before}.\n\n"
-                    "| date, machine | load after the row | OMP_WAIT_POLICY | threads | "
-                    f"{args.tail}-token tail tok/s | greedy decode tok/s |\n"
-                    "|---|---|---|---|---|---|\n")
+        f.write(f"\n## {args.model}, the prompt of ML-1M test user 1 ({len(base['tokens'])} tokens)\n\n"
+                f"`{' '.join(['python', 'benchmarks/threads_under_load.py'] + sys.argv[1:])}`; "
+                f"llama.cpp through llama-cpp-python; load before the first row: {load_before}. "
+                "Busy processes: Python busy loops run beside the workers.\n\n"
+                "| date, machine | busy processes | load after the row | wait | threads | "
+                f"{args.tail}-token tail tok/s | greedy decode tok/s |\n"
+                "|---|---|---|---|---|---|---|\n")
         f.write("\n".join(rows) + "\n")
     print(f"appended to {path}")
 

@@ -1,7 +1,8 @@
 """llama.cpp threads: prompt batches on CPU_CORES, one-token steps on CPU_DECODE_THREADS (default
-1), OpenMP waiting passively unless the environment says otherwise (models/llamacpp.py)."""
+1), OpenMP barriers spinning briefly unless the environment says otherwise (models/llamacpp.py)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,7 +11,9 @@ import pytest
 from tiny_model import tiny_model  # noqa: F401  (session fixture)
 
 from reasoningrec.config import cpu_threads, decode_threads
-from reasoningrec.models.llamacpp import LlamaCppBackend
+from reasoningrec.models.llamacpp import SPIN_COUNT, LlamaCppBackend
+
+WAIT_VARS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 
 
 def test_decode_threads_setting(monkeypatch):
@@ -35,13 +38,16 @@ def test_backend_threads(tiny_model, monkeypatch):  # noqa: F811
         backend.close()
 
 
-@pytest.mark.parametrize("given,expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
-def test_openmp_wait_policy_before_llama_cpp_loads(given, expected):
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    if given:
-        env["OMP_WAIT_POLICY"] = given
-    code = ("import os, sys, reasoningrec.models.llamacpp; "
-            "assert 'llama_cpp' not in sys.modules; print(os.environ['OMP_WAIT_POLICY'])")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True, timeout=120)
-    assert out.stdout.strip() == expected
+@pytest.mark.parametrize("given,expected", [
+    ({}, {"GOMP_SPINCOUNT": SPIN_COUNT}),                 # brief spinning by default
+    ({"OMP_WAIT_POLICY": "PASSIVE"}, {"OMP_WAIT_POLICY": "PASSIVE"}),
+    ({"OMP_WAIT_POLICY": "ACTIVE"}, {"OMP_WAIT_POLICY": "ACTIVE"}),
+    ({"GOMP_SPINCOUNT": "0"}, {"GOMP_SPINCOUNT": "0"})])
+def test_openmp_wait_before_llama_cpp_loads(given, expected):
+    env = {k: v for k, v in os.environ.items() if k not in WAIT_VARS}
+    code = ("import os, sys, json, reasoningrec.models.llamacpp; "
+            "assert 'llama_cpp' not in sys.modules; "
+            f"print(json.dumps({{k: os.environ[k] for k in {WAIT_VARS!r} if k in os.environ}}))")
+    out = subprocess.run([sys.executable, "-c", code], env={**env, **given},
+                         capture_output=True, text=True, check=True, timeout=120)
+    assert json.loads(out.stdout.strip()) == expected

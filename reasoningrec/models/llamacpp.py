@@ -15,15 +15,17 @@ prefix of its prompts once. The split is on tokens of the full prompts, never on
 never leaves a one-token batch, so the scores equal those of evaluating each prompt from
 scratch (tested). Generation resets this: it evaluates token by token.
 
-Threads on a shared CPU: llama.cpp's threads meet at an OpenMP barrier after every graph op,
-and GNU OpenMP spins there by default; when the machine is busy the spinning thread holds the
-core its partner needs to reach the barrier. On the shared 2-core dev machine (load 18-26,
-benchmarks/results/threads_under_load.md, three rounds) the old setting, 2 spinning threads,
-decoded 1.5-15 tokens/s and evaluated a 96-token tail at 25-74; one decoding thread decoded
-44-48 (passive) and two passive threads evaluated the tail at 92-138. So one-token steps run
-on config.decode_threads() (default 1) and OpenMP waits passively: libgomp reads
-OMP_WAIT_POLICY once, when llama.cpp loads it, so it is set here, before any llama_cpp
-import; OMP_WAIT_POLICY=ACTIVE in the environment keeps spinning.
+Threads on a shared CPU: llama.cpp's threads meet at an OpenMP barrier after every graph op.
+GNU OpenMP's default spins there for ~3 ms before sleeping (OMP_WAIT_POLICY=ACTIVE: for ever);
+on a busy machine the spinning thread holds the core its partner needs to reach the barrier:
+on the shared 2-core dev machine (load 18-26, benchmarks/results/threads_under_load.md) two
+spinning threads decoded 1.5-15 tokens/s. Never spinning (PASSIVE) is as bad the other way on an
+idle machine: a thread wakes from sleep after every op, and a candidate's 30-token tail took
+about twice as long as with spinning. So one-token steps run on config.decode_threads()
+(default 1), and the barrier spins briefly: GOMP_SPINCOUNT=SPIN_COUNT (~0.1 ms) unless the
+environment sets OMP_WAIT_POLICY or GOMP_SPINCOUNT itself (threads_under_load.md compares them
+idle and with busy processes beside). libgomp reads these once, when llama.cpp loads it, so
+they are set here, before any llama_cpp import.
 """
 from __future__ import annotations
 
@@ -42,7 +44,9 @@ from .llamacpp_session import LlamaSession, PromptStates
 from .registry import ModelNotFound
 from .session import common_prefix_length
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see the module doc
+SPIN_COUNT = "10000"  # GNU OpenMP barrier spins before a thread sleeps (see the module doc)
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
 
 _SHARED = Cache("llamacpp: shared backend per model, adapter and options")
 

@@ -10,8 +10,8 @@ a time, and a state restored for this prompt must not be overwritten before it i
 enter it restores the kept state sharing the longest token prefix with the session's prefix,
 when that beats what the cache holds now; `p_yes()` (no tail) then evaluates only the rest and,
 with keep=True, keeps the prompt's state (save_prompt_state, ~23 KB a token for SmolLM2: the
-last `keep` prompts, oldest dropped). Why: a pool user's student prompt is 401-466 tokens and
-its first token comes ~4.8 s after a cold Run on 2 busy CPU threads, ~0.22 s once it is warm
+last `keep` prompts, oldest dropped). Why: a pool user's student prompt is 371-763 tokens and
+its first token comes ~1.2 s after a cold Run on the 2-core CPU, ~0.07 s once it is warm
 (benchmarks/results/app_latency.md, n = 8); a new candidate for the same user changes only the
 tail. Splits never change a score (LlamaCppBackend._eval_last_logprobs).
 """
