@@ -12,7 +12,8 @@ import pytest
 
 from reasoningrec.cli import main
 from reasoningrec.evaluate import report
-from reasoningrec.models.decoding import decode_settings, describe, max_tokens, penalties, slug
+from reasoningrec.models.decoding import (decode_settings, describe, max_tokens, penalties, slug,
+                                          stop_loop_ngram)
 from reasoningrec.repeats import loop_fields
 from reasoningrec.scoring.registry import STUDENTS, load_scorer
 from reasoningrec.scoring.students import resolve_student, student_version
@@ -46,6 +47,36 @@ def test_the_length_cap_is_a_whole_number_kept_out_of_the_sampler():
     assert slug(both) == "mt256-rp1.2" and describe(both) == "greedy, max_tokens=256, repeat_penalty=1.2"
 
 
+def test_the_loop_stop_is_a_whole_number_kept_out_of_the_sampler():
+    assert decode_settings({"stop_loop_ngram": 0}) == {} and stop_loop_ngram({}) == 0
+    both = decode_settings({"stop_loop_ngram": 6.0, "repeat_penalty": 1.1})
+    assert both == {"stop_loop_ngram": 6, "repeat_penalty": 1.1} and stop_loop_ngram(both) == 6
+    assert penalties(both) == {"repeat_penalty": 1.1} and slug(both) == "rp1.1-sl6"
+    for bad in (-1, 33, 2.5, float("nan")):
+        with pytest.raises(ValueError, match="stop_loop_ngram must be a whole number from 0 to 32"):
+            decode_settings({"stop_loop_ngram": bad}, "card.json")
+
+
+@pytest.mark.slow
+def test_the_loop_stop_ends_a_real_looping_explanation(fashion):
+    """student-fashion-k896 without a repeat penalty loops on this Fashion test user (16 of the
+    paper's first 100 do; benchmarks/results/explanation_loops_fashion_k896_low_penalty.md);
+    with the stop its explanation is the same text, ended before the loop."""
+    sample = fashion.sample("test", "1043")
+    free = load_scorer("student-fashion-k896", fashion, decode={"repeat_penalty": 1.0})
+    stopped = load_scorer("student-fashion-k896", fashion,
+                          decode={"repeat_penalty": 1.0, "stop_loop_ngram": 6})
+    assert stopped.backend is free.backend and stopped.decode["stop_loop_ngram"] == 6
+    whole = free.predict(fashion, sample, explain=True)
+    cut = stopped.predict(fashion, sample, explain=True)
+    assert loop_fields(whole.rationale)["loops"] and not loop_fields(cut.rationale)["loops"]
+    assert whole.rationale.startswith(cut.rationale) and len(cut.rationale.split()) > 20
+    assert cut.p_yes == whole.p_yes
+    streamed = "".join(t for kind, t in stopped.stream_explanation(fashion, sample)
+                       if kind == "token")
+    assert streamed.strip() == cut.rationale
+
+
 def test_every_shipped_card_is_read_once_and_versions_name_the_setting():
     for name, folder in STUDENTS.items():
         card = json.loads((folder / "student.json").read_text())
@@ -54,6 +85,8 @@ def test_every_shipped_card_is_read_once_and_versions_name_the_setting():
         plain = type(info)(**{**info.__dict__, "decode": {}})
         if penalties(info.decode):   # a new setting is a new model version: texts are redone
             assert student_version(info, 160) != student_version(plain, 160)
+        stopped = type(info)(**{**info.__dict__, "decode": {**info.decode, "stop_loop_ngram": 6}})
+        assert student_version(stopped, 160) != student_version(info, 160)
         # the cap is the version's own part, named once
         assert student_version(info, 256).count("max_tokens=") == 1
         assert student_version(info, 256) != student_version(info, 160)

@@ -1,5 +1,6 @@
-"""The n-gram repeat rule (reasoningrec/repeats.py) on hand-made texts: the one rule behind
-the explanation metric's loops and the demo pool's loop check.
+"""The n-gram repeat rule (reasoningrec/repeats.py) on hand-made texts and Mixtral's released
+rationales: the one rule behind the explanation metric's loops, the demo pool's loop check and
+the loop stop of generation (stop_when_looping).
 
     .venv/bin/python -m pytest tests/test_repeats.py -q
 """
@@ -9,7 +10,8 @@ import pytest
 
 from reasoningrec.evaluate.explanations import summarise
 from reasoningrec.pool_text import MAX_NGRAM_REPEATS, POOL_NGRAM, text_problems
-from reasoningrec.repeats import LOOP_MORE_THAN, LOOP_N, loop_fields, repeat_share, repeated_ngrams
+from reasoningrec.repeats import (LOOP_MORE_THAN, LOOP_N, loop_fields, repeat_share,
+                                  repeated_ngrams, stop_when_looping, words)
 
 # the shape of a real looping explanation of the Fashion student (reports/, greedy decoding)
 LOOPING = ("They dislike items that are too small, too small, and do not fit well. The user "
@@ -73,3 +75,59 @@ def test_summary_reports_the_loop_share_and_the_mean_repeated_share():
         round(loop_fields(LOOPING)["repeated_ngram_share"] / 3, 4), abs=1e-4)
     old = [{k: v for k, v in r.items() if k not in ("loops", "repeated_ngram_share")} for r in rows]
     assert summarise(old, "lexical")["loops"] is None   # rows without the fields: no figure
+
+
+def chunked(text: str, size: int) -> list[str]:
+    """The text in pieces of `size` characters, as a backend streams it (mid-word splits too)."""
+    return [text[i:i + size] for i in range(0, len(text), size)]
+
+
+def check_stop(text: str, n: int = LOOP_N) -> str:
+    """stop_when_looping's output for `text` in several chunkings (all must agree), checked
+    against the rule: unchanged when the text does not loop, else the longest prefix that does
+    not, ending where the occurrence that loops begins."""
+    outs = {"".join(stop_when_looping(iter(chunked(text, size)), n)) for size in (1, 3, 7, 10**6)}
+    assert len(outs) == 1, outs
+    out = outs.pop()
+    if not repeated_ngrams(text, n, LOOP_MORE_THAN):
+        assert out == text
+        return out
+    assert text.startswith(out) and out == out.rstrip()
+    assert not repeated_ngrams(out, n, LOOP_MORE_THAN)
+    rest = words(text[len(out):])
+    assert repeated_ngrams(out + " " + " ".join(rest[:n]), n, LOOP_MORE_THAN)  # the cut is as late as it can be
+    return out
+
+
+def test_generation_stops_before_a_loop_and_passes_other_texts_whole():
+    out = check_stop(LOOPING)
+    assert out.endswith("The user prefers clothing that is comfortable and stylish.")
+    assert check_stop(TWICE) == TWICE and check_stop(CLEAN) == CLEAN
+    assert check_stop("too small, too small, too small, too small", n=2) == "too small, too small,"
+    assert "".join(stop_when_looping(iter([]))) == ""
+
+
+def test_the_stop_closes_its_source():
+    closed = []
+
+    def source():
+        try:
+            while True:
+                yield "on and on "
+        finally:
+            closed.append(True)
+
+    assert "".join(stop_when_looping(source(), n=2)) == "on and on on and on"
+    assert closed == [True]
+
+
+def test_the_stop_on_mixtral_rationales(fashion):
+    """Real text: the first 300 of Mixtral's Fashion test rationales, a few of which repeat a
+    6-gram three times; every one passes through the stop as the rule says."""
+    texts = [fashion.teacher_rationale(s).text for s in fashion.splits["test"][:300]
+             if fashion.teacher_rationale(s) is not None]
+    assert len(texts) >= 200
+    looping = [t for t in texts if loop_fields(t)["loops"]]
+    assert 1 <= len(looping) < len(texts) // 10
+    for text in texts:
+        check_stop(text)

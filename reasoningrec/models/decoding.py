@@ -1,9 +1,10 @@
-"""Decoding settings of generated explanations: length cap and llama.cpp's repetition penalties.
+"""Decoding settings of generated explanations: length cap, loop stop, llama.cpp's penalties.
 
     from reasoningrec.models.decoding import decode_settings, add_decode_args, decode_from_args
     decode_settings({"repeat_penalty": 1.2}, "assets/x/student.json")  # validated, non-default keys
     load_backend(spec, **penalties(decode))   # LlamaCppBackend(repeat_penalty=1.2, ...)
     max_tokens(decode)                        # the explanation's length cap: 160 unless set
+    stop_loop_ngram(decode)                   # 0, or n: stop before a word n-gram's 3rd time
 
 A shipped student declares its own in student.json ("decode": {...}; read in one place,
 scoring/students.py), so `eval`, `predict`, `rank`, the app and the pool builder all generate
@@ -11,6 +12,10 @@ with it; `reasoningrec eval --repeat-penalty X` (and the other flags here) overr
 "max_tokens" caps the explanation (new tokens; generation stops earlier at the end of turn): a
 student trained on longer teacher rationales is given room to reach its conclusion (the Fashion
 students learnt Mixtral's, median 164 words, with completions capped at 256 tokens).
+"stop_loop_ngram" n (0 = off) ends an explanation where a word n-gram would occur a third time,
+that occurrence left out (reasoningrec/repeats.py stop_when_looping; the rule of the loops
+metric, so a stopped text never counts as looping): any backend, applied to the text as it
+streams.
 Generation is greedy (temperature 0) everywhere; llama-cpp-python 0.3.36 builds its sampler
 chain as penalties -> greedy (Llama._init_sampler), so the penalties apply under greedy too.
 The penalty window is the last 64 generated tokens (Llama(last_n_tokens_size=64); prompt
@@ -22,8 +27,10 @@ from __future__ import annotations
 
 MAX_TOKENS = 160  # an explanation's length cap where the student's card sets none
 DEFAULTS = {"repeat_penalty": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0,
-            "max_tokens": MAX_TOKENS}
+            "max_tokens": MAX_TOKENS, "stop_loop_ngram": 0}
 MAX_TOKENS_LIMIT = 1024  # a larger cap is a typo: no student here writes more than ~300 tokens
+WHOLE = {"max_tokens": (1, MAX_TOKENS_LIMIT), "stop_loop_ngram": (0, 32)}  # whole numbers: range
+NOT_SAMPLER = ("max_tokens", "stop_loop_ngram")  # applied by the scorer, not by the backend
 HELP = {
     "repeat_penalty": "llama.cpp repeat penalty over the last 64 generated tokens (1.0 = off)",
     "frequency_penalty": "llama.cpp frequency penalty: logit minus this x the token's count in "
@@ -33,6 +40,8 @@ HELP = {
     "max_tokens": "most tokens an explanation may have (a whole number, 1 to "
                   f"{MAX_TOKENS_LIMIT}; the app's and eval's cap: 160 unless the student's card "
                   "gives another)",
+    "stop_loop_ngram": "stop an explanation before a word n-gram of this length occurs a third "
+                       "time (a whole number from 0 = off to 32; 6 is the loops metric's n)",
 }
 
 
@@ -50,26 +59,32 @@ def decode_settings(raw, where: str = "decode settings") -> dict:
                              f"(known: {', '.join(DEFAULTS)})")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{where}: decode setting {key} must be a number, got {value!r}")
-        if key == "max_tokens":
-            if not 1 <= value <= MAX_TOKENS_LIMIT or value != int(value):  # NaN fails first
-                raise ValueError(f"{where}: max_tokens must be a whole number from 1 to "
-                                 f"{MAX_TOKENS_LIMIT}, got {value!r}")
+        if key in WHOLE:
+            low, high = WHOLE[key]
+            if not low <= value <= high or value != int(value):  # NaN fails the comparison
+                raise ValueError(f"{where}: {key} must be a whole number from {low} to {high}, "
+                                 f"got {value!r}")
             value = int(value)
         if key == "repeat_penalty" and not value > 0:
             raise ValueError(f"{where}: repeat_penalty must be > 0, got {value}")
         if float(value) != DEFAULTS[key]:
-            out[key] = value if key == "max_tokens" else float(value)
+            out[key] = value if key in WHOLE else float(value)
     return out
 
 
 def penalties(decode: dict) -> dict:
-    """The sampler settings of `decode` (what load_backend takes): all but max_tokens."""
-    return {k: v for k, v in decode.items() if k != "max_tokens"}
+    """The sampler settings of `decode` (what load_backend takes): the penalties."""
+    return {k: v for k, v in decode.items() if k not in NOT_SAMPLER}
 
 
 def max_tokens(decode: dict | None) -> int:
     """The explanation length cap `decode` sets (DEFAULTS' 160 when it sets none)."""
     return int((decode or {}).get("max_tokens", MAX_TOKENS))
+
+
+def stop_loop_ngram(decode: dict | None) -> int:
+    """The n of the loop stop `decode` sets (0: off)."""
+    return int((decode or {}).get("stop_loop_ngram", 0))
 
 
 def describe(decode: dict) -> str:
@@ -80,7 +95,7 @@ def describe(decode: dict) -> str:
 def slug(decode: dict) -> str:
     """A folder-name part: '' for plain greedy, else e.g. 'rp1.2' ('fp', 'pp' for the others)."""
     short = {"repeat_penalty": "rp", "frequency_penalty": "fp", "presence_penalty": "pp",
-             "max_tokens": "mt"}
+             "max_tokens": "mt", "stop_loop_ngram": "sl"}
     return "-".join(f"{short[k]}{v:g}" for k, v in sorted(decode.items()))
 
 

@@ -38,8 +38,9 @@ _END = object()
 class LiveExplainer:
     def __init__(self, backend: Backend, template: str = "student",
                  options: PromptOptions | None = None, max_new_tokens: int = MAX_TOKENS,
-                 evidence_source=None):
+                 evidence_source=None, stop_loop_ngram: int = 0):
         self.backend, self.template = backend, template
+        self.stop_loop_ngram = stop_loop_ngram  # models/decoding.py
         self.evidence_source = evidence_source  # LLMScorer's, for students that read evidence
         self.options = options or PromptOptions()
         self.max_new_tokens = max_new_tokens
@@ -49,7 +50,8 @@ class LiveExplainer:
         n = max_tokens or self.max_new_tokens
         if n not in self._scorers:
             self._scorers[n] = LLMScorer(self.backend, self.template, self.options, n,
-                                         evidence_source=self.evidence_source)
+                                         evidence_source=self.evidence_source,
+                                         stop_loop_ngram=self.stop_loop_ngram)
         return self._scorers[n]
 
     def forget(self) -> None:

@@ -24,6 +24,7 @@ from ..cache import Cache
 from ..data.schema import Dataset, HistoryEntry, Sample
 from ..models.base import Backend
 from ..models.decoding import MAX_TOKENS
+from ..repeats import stop_when_looping
 from ..models.session import PromptSession
 from ..prompts import fit_history, get_template, parse_student_output
 from .options import PromptOptions
@@ -72,8 +73,9 @@ class LLMScorer(Scorer):
 
     def __init__(self, backend: Backend, template: str = "student",
                  options: PromptOptions | None = None, max_new_tokens: int = MAX_TOKENS,
-                 context: int | None = None, evidence_source=None):
+                 context: int | None = None, evidence_source=None, stop_loop_ngram: int = 0):
         self.backend = backend
+        self.stop_loop_ngram = stop_loop_ngram  # models/decoding.py: 0 = let rationales loop
         # (ds, sample) -> evidence fields or None, for datasets without their training ratings
         # (the app's demo pool); default: EvidenceIndex.fit(ds)
         self.evidence_source = evidence_source
@@ -190,13 +192,16 @@ class LLMScorer(Scorer):
             return Prediction(score.p_yes, hard_label=score.hard_label)
         reply = self.backend.chat(prompt.chat(), max_tokens=self.max_new_tokens)
         label, reasoning = parse_student_output(reply.strip())
+        if reasoning and self.stop_loop_ngram:
+            reasoning = "".join(stop_when_looping([reasoning], self.stop_loop_ngram))
         p_yes = 0.5 if label is None else float(label)
         return Prediction(p_yes, hard_label=True, rationale=reasoning if explain else None)
 
     def _reasoning(self, session: PromptSession, label: int) -> Iterator[str]:
         answer = " Yes" if label else " No"
-        return session.stream(answer + REASONING_CUE, max_tokens=self.max_new_tokens,
-                              stop=["<|im_end|>", "\nPrediction:"])
+        pieces = session.stream(answer + REASONING_CUE, max_tokens=self.max_new_tokens,
+                                stop=["<|im_end|>", "\nPrediction:"])
+        return stop_when_looping(pieces, self.stop_loop_ngram) if self.stop_loop_ngram else pieces
 
     def stream_explanation(self, ds: Dataset, sample: Sample, profile: str | None = None, *,
                            rendered: RenderedPrompt | None = None,

@@ -12,7 +12,7 @@ A shipped student (a short name of reasoningrec.scoring.registry.STUDENTS) is se
 options it learnt on; one whose adapter is missing falls back to the base SmolLM2 and the
 note says so (`fallback=False`, as `load_scorer` asks: a FileNotFoundError instead). Any other
 spec is served as given, with default prompt options and plain greedy decoding. A card's
-"decode" (models/decoding.py: repetition penalties and the explanation's max_tokens) is read
+"decode" (models/decoding.py: repetition penalties, max_tokens, the loop stop) is read
 here only, and `student_backend` loads the model with its penalties. This is the one resolution
 of a student name: the app (ui/service.py), the pool builder and `load_scorer` all call it, so
 they generate alike.
@@ -121,6 +121,7 @@ def student_version(info: StudentInfo, max_tokens: int) -> str:
     """The name and fingerprint the pool stores with our student's texts, as served."""
     from ..models.decoding import describe
     from .options import PromptOptions
-    sampler = penalties(info.decode)   # the length cap is model_version's own part
-    settings = repr(PromptOptions(**info.options)) + (f"; {describe(sampler)}" if sampler else "")
+    # the length cap is model_version's own part; penalties and the loop stop change the text
+    shaping = {k: v for k, v in info.decode.items() if k != "max_tokens"}
+    settings = repr(PromptOptions(**info.options)) + (f"; {describe(shaping)}" if shaping else "")
     return f"{info.name} {model_version(info.spec, max_tokens, settings)}"
