@@ -26,14 +26,6 @@ HEADER = ("| date, machine | load before; after | llama.cpp build | model | weig
           "|---|---|---|---|---|---|---|---|---|---|\n")
 
 
-def quantize(src: str, dst: Path, ftype: int) -> None:
-    import llama_cpp
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = ftype
-    if llama_cpp.llama_model_quantize(src.encode(), str(dst).encode(), params) != 0:
-        raise SystemExit(f"llama.cpp could not quantize {src} to {dst.name}")
-
-
 def timings(path: str, lora: str | None, tokens: list[int], tail: int, threads: int):
     """(prompt tokens/s, tail ms) of one GGUF (+ LoRA) on `tokens`."""
     from llama_cpp import Llama
@@ -72,6 +64,7 @@ def main() -> None:
 
     from reasoningrec.config import cpu_threads
     from reasoningrec.data import load_dataset
+    from reasoningrec.models.registry import quantize_gguf
     from reasoningrec.scoring.registry import load_scorer
     reniced, load_before = renice(), load()
     ds = load_dataset("ml1m", args.data_dir)
@@ -92,7 +85,7 @@ def main() -> None:
         for name in args.types:
             path = base if name == "f16" else str(Path(tmp) / f"base.{name}.gguf")
             if name != "f16":
-                quantize(base, Path(path), TYPES[name])
+                quantize_gguf(base, path, TYPES[name])
             for adapter in (None, lora):
                 speed, tail_ms = timings(path, adapter, tokens, args.tail, cpu_threads())
                 rows.append(f"| {machine()}{'' if reniced else ' (not reniced)'} | "

@@ -66,15 +66,22 @@ def smollm2_f16_gguf() -> Path:
     import llama_cpp
     source = smollm2_gguf()
     tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype, params.allow_requantize = llama_cpp.LLAMA_FTYPE_MOSTLY_F16, True
     try:
-        if llama_cpp.llama_model_quantize(str(source).encode(), str(tmp).encode(), params) != 0:
-            raise ModelNotFound(f"could not write the F16 copy of {source} to {tmp}")
+        quantize_gguf(source, tmp, llama_cpp.LLAMA_FTYPE_MOSTLY_F16)
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
     return out
+
+
+def quantize_gguf(source: Path | str, out: Path | str, ftype: int) -> None:
+    """Write `source` with its weights in llama.cpp's `ftype` (llama_model_quantize; a
+    quantized source is re-quantized). Raises ModelNotFound when llama.cpp fails."""
+    import llama_cpp
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype, params.allow_requantize = ftype, True
+    if llama_cpp.llama_model_quantize(str(source).encode(), str(out).encode(), params) != 0:
+        raise ModelNotFound(f"llama.cpp could not write {source} as type {ftype} to {out}")
 
 
 # The base weights a llama.cpp student can be served on (its card's "weights"; default q4_1).
