@@ -24,9 +24,9 @@ from ..cache import Cache
 from ..data.schema import Dataset, HistoryEntry, Sample
 from ..models.base import Backend
 from ..models.decoding import MAX_TOKENS
-from ..repeats import stop_when_looping
 from ..models.session import PromptSession
 from ..prompts import fit_history, get_template, parse_student_output
+from ..repeats import stop_when_looping
 from .options import PromptOptions
 from .protocol import Prediction, Scorer
 from .rendered import FETCH, RenderedPrompt
