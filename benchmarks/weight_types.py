@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from speed_common import RESULTS, load, machine, renice, run
+from speed_common import RESULTS, load, machine, raw_prompt_speed, renice, run
 
 TYPES = {"f16": 1, "q8_0": 7, "q4_0": 2, "q4_1": 3, "bf16": 32}  # llama_ftype values
 HEADER = ("| date, machine | load before; after | llama.cpp build | model | weights | LoRA | "
@@ -32,17 +32,12 @@ def timings(path: str, lora: str | None, tokens: list[int], tail: int, threads: 
     llm = Llama(model_path=path, lora_path=lora, n_ctx=2048, n_batch=512, n_threads=1,
                 n_threads_batch=threads, logits_all=False, verbose=False)
     try:
-        best = float("inf")
-        for _ in range(3):
-            llm.n_tokens = 0
-            start = time.perf_counter()
-            llm.eval(tokens)
-            best = min(best, time.perf_counter() - start)
+        speed = raw_prompt_speed(llm, tokens, repeats=3)
         keep, start = len(tokens) - tail, time.perf_counter()
         for _ in range(20):
             llm.n_tokens = keep
             llm.eval(tokens[keep:])
-        return len(tokens) / best, (time.perf_counter() - start) / 20 * 1000
+        return speed, (time.perf_counter() - start) / 20 * 1000
     finally:
         llm.close()
 
