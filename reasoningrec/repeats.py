@@ -24,8 +24,11 @@ from collections.abc import Iterable, Iterator
 LOOP_N, LOOP_MORE_THAN = 6, 2
 
 
+WORD = re.compile(r"\w+")
+
+
 def words(text: str) -> list[str]:
-    return re.findall(r"\w+", (text or "").lower())
+    return WORD.findall((text or "").lower())
 
 
 def ngram_counts(text: str, n: int) -> Counter:
@@ -78,7 +81,7 @@ def stop_when_looping(pieces: Iterable[str], n: int = LOOP_N,
     try:
         for piece in pieces:
             text += piece
-            spans = [m.span() for m in re.finditer(r"\w+", text)]
+            spans = [m.span() for m in WORD.finditer(text)]
             if spans and spans[-1][1] == len(text):
                 spans.pop()  # the last word may go on in the next piece
             for j in range(done, len(spans)):
@@ -89,7 +92,7 @@ def stop_when_looping(pieces: Iterable[str], n: int = LOOP_N,
             if done >= n and spans[done - n][1] > sent:
                 yield text[sent:spans[done - n][1]]
                 sent = spans[done - n][1]
-        spans = [m.span() for m in re.finditer(r"\w+", text)]  # the source ended: all complete
+        spans = [m.span() for m in WORD.finditer(text)]  # the source ended: all complete
         for j in range(done, len(spans)):
             if (rest := cut_at(spans, j)) is not None:
                 yield rest
