@@ -157,7 +157,8 @@ def markdown(results: dict, args, seconds: float, scale_lines: list[str],
         "(twice is ordinary writing: a product title, a stock phrase); repeated n-grams: the "
         "mean over explanations of the "
         "share of a text's n-gram positions whose n-gram already occurred earlier in it "
-        "(0 = no repeat; reasoningrec/repeats.py, the rule of the demo pool's loop check).",
+        "(0 = no repeat; reasoningrec/repeats.py, the rule of the demo pool's loop check); "
+        "\"(k stopped)\": k explanations the loop stop (stop_loop_ngram) ended before a loop.",
         "",
         "| model | n | AUC | consistency | lexical consistency (n) | grounding (mentions) | "
         "invented / 100 expl. | expl. with invented | MiniLM cosine mean (median) | "
@@ -177,7 +178,7 @@ def markdown(results: dict, args, seconds: float, scale_lines: list[str],
             f"{e['rationales_with_invented']} | {fmt(cos.get('mean'))} ({fmt(cos.get('median'))}) "
             f"| {fmt(f1.get('mean'))} ({fmt(f1.get('median'))}) | "
             f"{fmt(authors_bertscore(args.data_dir, args.dataset, spec))} | "
-            f"{fmt(e.get('loops'), 2)} | {fmt(e.get('repeated_ngram_share'))} | "
+            f"{fmt(e.get('loops'), 2)}{stopped(e)} | {fmt(e.get('repeated_ngram_share'))} | "
             f"{fmt((e['words'] or {}).get('median'), 0)} | "
             f"{(format(r['seconds'], '.0f') + ' | ') if generation else ''}"
             f"{r['wall']:.0f}{'' if r['fresh'] else ' (resumed)'} |")
@@ -186,6 +187,11 @@ def markdown(results: dict, args, seconds: float, scale_lines: list[str],
     if args.note:
         lines += ["", args.note]
     return "\n".join(lines) + "\n"
+
+
+def stopped(e: dict) -> str:
+    """' (16 stopped)' when the loop stop ended some of a run's explanations, else ''."""
+    return f" ({e['loop_stopped']} stopped)" if e.get("loop_stopped") else ""
 
 
 def add_run_args(ap, out: Path) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 # The explanation metric: a word 6-gram occurring more than twice. Twice is ordinary writing:
 # on the first 100 of the paper's Fashion sample 33 of Mixtral's rationales repeat some 6-gram
@@ -59,15 +59,15 @@ def loop_fields(text: str, n: int = LOOP_N) -> dict:
                                      else round(s, 4))}
 
 
-def stop_when_looping(pieces: Iterable[str], n: int = LOOP_N,
-                      more_than: int = LOOP_MORE_THAN) -> Iterator[str]:
+def stop_when_looping(pieces: Iterable[str], n: int = LOOP_N, more_than: int = LOOP_MORE_THAN,
+                      on_stop: Callable[[], None] | None = None) -> Iterator[str]:
     """Pass the pieces of a text being generated through until some word n-gram would occur
     more than `more_than` times: the text ends before that occurrence (trailing spaces dropped)
     and the source is closed (for a backend's stream: generation stops). The text's last n - 1
     words, a word still being written and what follows the last word passed on are held back
     until later words settle them, so the occurrence that stops the text is never passed on
     and what is passed on never loops by loop_fields' rule. Without a loop the whole text comes
-    through unchanged."""
+    through unchanged. `on_stop` is called when the text is cut (before its last piece)."""
     text, sent, counts, done = "", 0, Counter(), 0  # done: words counted so far
 
     def cut_at(spans, j) -> str | None:
@@ -78,6 +78,11 @@ def stop_when_looping(pieces: Iterable[str], n: int = LOOP_N,
         counts[gram] += 1
         return text[sent:spans[j + 1 - n][0]].rstrip() if counts[gram] > more_than else None
 
+    def stopped(rest: str) -> Iterator[str]:
+        if on_stop is not None:
+            on_stop()   # first: a consumer may close the stream once it has the last piece
+        yield rest
+
     try:
         for piece in pieces:
             text += piece
@@ -86,7 +91,7 @@ def stop_when_looping(pieces: Iterable[str], n: int = LOOP_N,
                 spans.pop()  # the last word may go on in the next piece
             for j in range(done, len(spans)):
                 if (rest := cut_at(spans, j)) is not None:
-                    yield rest
+                    yield from stopped(rest)
                     return
             done = len(spans)
             if done >= n and spans[done - n][1] > sent:
@@ -95,7 +100,7 @@ def stop_when_looping(pieces: Iterable[str], n: int = LOOP_N,
         spans = [m.span() for m in WORD.finditer(text)]  # the source ended: all complete
         for j in range(done, len(spans)):
             if (rest := cut_at(spans, j)) is not None:
-                yield rest
+                yield from stopped(rest)
                 return
         if len(text) > sent:
             yield text[sent:]

@@ -247,6 +247,38 @@ def test_api_explain_streams_and_ends_with_the_prediction(client, pool):
     assert pred["paper_student"]["run"] == "llama2-7b-chat/sample256_valsample800_lr1e-4_valauc"
 
 
+def loop_stopped_user(pool, stopped: bool) -> str:
+    """A Fashion pool user whose served explanation the loop stop ends (or does not): 3 of the
+    15 at student-fashion-k896's Fashion settings (47, 1034, 770 at this writing)."""
+    from reasoningrec.scoring.registry import default_student, load_scorer
+    ds = pool.datasets["fashion"]
+    scorer = load_scorer(default_student("fashion"), ds)
+    for user in pool.users["fashion"]:
+        if ("stopped" in scorer.predict(ds, user.sample, explain=True).extra) == stopped:
+            return user.user_id
+    pytest.fail(f"no Fashion pool user whose explanation is {'' if stopped else 'not '}stopped")
+
+
+@pytest.mark.slow
+def test_an_explanation_the_loop_stop_ended_says_so(client, pool):
+    """On the page (Run's last status) and in /explain's last update; one that ended by itself
+    does not."""
+    from reasoningrec.ui.run import LOOP_STOPPED_NOTE, RunEvents
+    from reasoningrec.ui.service import AppService
+    from reasoningrec.ui.views import ExplainViews
+    service = AppService.start()                           # the card's own length cap (256)
+    runs = RunEvents(service, ExplainViews(service))
+    for stopped in (True, False):
+        uid = loop_stopped_user(pool, stopped)
+        user = pool.user("fashion", uid)
+        draft = {"dataset": "fashion", "user_id": uid,
+                 "history": [(h.item_id, h.liked) for h in user.sample.history]}
+        status = list(runs.run(None, "fashion", uid, draft, user.user.profile, ""))[-1][0]
+        assert "Done" in status and (LOOP_STOPPED_NOTE in status) == stopped, (uid, status)
+        final = client.submit("fashion", uid, "", None, "", 256, api_name="/explain").result()
+        assert final["done"] and (final["stats"].get("stopped") == "repeating") == stopped
+
+
 @pytest.mark.slow
 def test_api_answers_bad_input_and_stays_up(client, pool):
     from gradio_client.exceptions import AppError

@@ -12,11 +12,11 @@ import pytest
 
 from reasoningrec.cli import main
 from reasoningrec.evaluate import report
-from reasoningrec.models.decoding import (decode_settings, describe, max_tokens, penalties, slug,
-                                          stop_loop_ngram)
+from reasoningrec.models.decoding import (decode_settings, describe, for_dataset, max_tokens,
+                                          parse_decode_for, penalties, slug, stop_loop_ngram)
 from reasoningrec.repeats import loop_fields
 from reasoningrec.scoring.registry import STUDENTS, load_scorer
-from reasoningrec.scoring.students import resolve_student, student_version
+from reasoningrec.scoring.students import resolve_student, student_for, student_version
 
 
 def test_settings_are_validated_and_defaults_dropped():
@@ -57,6 +57,44 @@ def test_the_loop_stop_is_a_whole_number_kept_out_of_the_sampler():
             decode_settings({"stop_loop_ngram": bad}, "card.json")
 
 
+def test_a_dataset_may_have_its_own_settings_over_the_cards():
+    card = {"repeat_penalty": 1.1, "max_tokens": 256}
+    by = {"fashion": {"repeat_penalty": 1.0}}       # the default value overrides the card's 1.1
+    assert for_dataset(card, by, "fashion") == {"max_tokens": 256}
+    assert for_dataset(card, by, "ml1m") == for_dataset(card, by, None) == decode_settings(card)
+    assert for_dataset(None, None, "fashion") == {}
+    for bad_by, why in (([1.0], "\"decode_by_dataset\" must map dataset names"),
+                        ({"fashion": 1.0}, "decode_by_dataset 'fashion': \"decode\" must be"),
+                        ({"beauty": {"top_k": 4}}, "decode_by_dataset 'beauty': unknown decode "
+                                                   "setting 'top_k'")):   # checked, used or not
+        with pytest.raises(ValueError, match=why):
+            for_dataset(card, bad_by, "fashion", "card.json")
+    assert parse_decode_for("fashion:repeat_penalty=1.0, max-tokens=256") == \
+        ("fashion", {"repeat_penalty": 1.0, "max_tokens": 256})
+    for bad, why in (("fashion", "expected DATASET:KEY=VALUE"), (":repeat_penalty=1", "expected"),
+                     ("fashion:repeat_penalty", "expected KEY=NUMBER"),
+                     ("fashion:repeat_penalty=x", "expected KEY=NUMBER"),
+                     ("fashion:max_tokens=0", "max_tokens must be a whole number")):
+        with pytest.raises(ValueError, match=why):
+            parse_decode_for(bad)
+
+
+def test_a_card_with_a_datasets_own_settings_serves_each_dataset_its_own(fashion):
+    """student-fashion-k896 generates Fashion explanations without the repeat penalty (closer to
+    Mixtral there) and ML-1M ones with it: the app, the pool and eval read one resolution."""
+    cards = {name: json.loads((folder / "student.json").read_text())
+             for name, folder in STUDENTS.items()}
+    name = next(n for n, c in cards.items() if c.get("decode_by_dataset"))
+    card = cards[name]
+    for dataset in ("fashion", "ml1m"):
+        info = student_for(dataset, name)
+        assert info.decode == for_dataset(card["decode"], card["decode_by_dataset"], dataset)
+    on_fashion, on_ml1m = student_for("fashion", name), student_for("ml1m", name)
+    assert on_fashion.decode != on_ml1m.decode
+    assert student_version(on_fashion, 256) != student_version(on_ml1m, 256)  # texts of their own
+    assert load_scorer(name, fashion).decode == on_fashion.decode
+
+
 @pytest.mark.slow
 def test_the_loop_stop_ends_a_real_looping_explanation(fashion):
     """student-fashion-k896 without a repeat penalty loops on this Fashion test user (16 of the
@@ -73,9 +111,12 @@ def test_the_loop_stop_ends_a_real_looping_explanation(fashion):
     assert loop_fields(whole.rationale)["loops"] and not loop_fields(cut.rationale)["loops"]
     assert whole.rationale.startswith(cut.rationale) and len(cut.rationale.split()) > 20
     assert cut.p_yes == whole.p_yes
-    streamed = "".join(t for kind, t in stopped.stream_explanation(fashion, sample)
-                       if kind == "token")
-    assert streamed.strip() == cut.rationale
+    # the cut is said: in the prediction's record and as the stream's last event
+    assert cut.extra["stopped"] == "repeating" and "stopped" not in whole.extra
+    events = list(stopped.stream_explanation(fashion, sample))
+    assert "".join(t for kind, t in events if kind == "token").strip() == cut.rationale
+    assert events[-1] == ("stopped", "repeating")
+    assert all(kind != "stopped" for kind, _ in free.stream_explanation(fashion, sample))
 
 
 def test_every_shipped_card_is_read_once_and_versions_name_the_setting():
@@ -174,13 +215,14 @@ def test_the_app_and_eval_generate_with_the_same_student_settings(fashion):
     from reasoningrec.scoring.registry import default_student
     from reasoningrec.ui.service import AppService
     name = default_student("fashion")
-    card = json.loads((STUDENTS[name] / "student.json").read_text()).get("decode")
+    raw = json.loads((STUDENTS[name] / "student.json").read_text())
+    card = for_dataset(raw.get("decode"), raw.get("decode_by_dataset"), "fashion")
     served = AppService.start(backend="llamacpp").student("fashion")
     scorer = load_scorer(name, fashion)
-    assert served.info.decode == scorer.decode == decode_settings(card)
+    assert served.info.decode == scorer.decode == card
     assert served.explainer.backend is scorer.backend
-    for key, value in penalties(decode_settings(card)).items():
-        assert scorer.backend.penalties[key] == value
+    plain = {"repeat_penalty": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0}
+    assert scorer.backend.penalties == {**plain, **penalties(card)}
     # the card's length cap: the app's explanations and eval's are cut at the same place
     assert served.explainer.max_new_tokens == scorer.max_new_tokens == max_tokens(card)
     capped = AppService.start(backend="llamacpp", max_new_tokens=12).student("fashion")

@@ -378,6 +378,19 @@ def test_teacher_variant_is_selectable_and_checked(fashion, tmp_path):
                               teacher_variant="gpt-5", progress=False)
 
 
+def test_rationales_the_loop_stop_ended_are_counted(fashion, tmp_path):
+    samples = with_rationale(fashion, variants=(None,), n=3)
+    texts = TeacherEchoScorer(fashion, samples).texts
+    preds = [{"sample_id": s.sample_id, "prediction": "Yes" if s.label else "No",
+              "rationale": texts[s.sample_id].text,
+              "extra": {"stopped": "repeating"} if i == 1 else {}} for i, s in enumerate(samples)]
+    summary = evaluate_explanations(fashion, samples, preds, tmp_path, checker="lexical",
+                                    progress=False)
+    assert summary["loop_stopped"] == 1
+    rows = [json.loads(line) for line in (tmp_path / "explanations.jsonl").read_text().splitlines()]
+    assert [r["loop_stopped"] for r in rows] == [False, True, False]
+
+
 def test_fashion_grounding_on_real_teacher_and_authors_texts(fashion):
     """Long Amazon titles: Mixtral and the authors' student name the candidate and history
     products, in their own spellings ("QIYUN.Z Tribal ..." for "QIYUN.Z (TM) Tribal ..."); a

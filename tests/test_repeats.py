@@ -85,13 +85,20 @@ def chunked(text: str, size: int) -> list[str]:
 def check_stop(text: str, n: int = LOOP_N) -> str:
     """stop_when_looping's output for `text` in several chunkings (all must agree), checked
     against the rule: unchanged when the text does not loop, else the longest prefix that does
-    not, ending where the occurrence that loops begins."""
-    outs = {"".join(stop_when_looping(iter(chunked(text, size)), n)) for size in (1, 3, 7, 10**6)}
+    not, ending where the occurrence that loops begins; `on_stop` is called once for a cut
+    text, never for a whole one."""
+    outs, stops = set(), []
+    for size in (1, 3, 7, 10**6):
+        called: list[int] = []
+        outs.add("".join(stop_when_looping(iter(chunked(text, size)), n,
+                                           on_stop=lambda: called.append(1))))
+        stops.append(len(called))
     assert len(outs) == 1, outs
     out = outs.pop()
     if not repeated_ngrams(text, n, LOOP_MORE_THAN):
-        assert out == text
+        assert out == text and stops == [0, 0, 0, 0]
         return out
+    assert stops == [1, 1, 1, 1]
     assert text.startswith(out) and out == out.rstrip()
     assert not repeated_ngrams(out, n, LOOP_MORE_THAN)
     rest = words(text[len(out):])

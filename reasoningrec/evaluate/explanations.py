@@ -28,7 +28,9 @@ Per sample (explanations.jsonl in the report folder, one row a sample_id, in sam
 - loops, repeated_ngram_share: whether some word 6-gram occurs three times or more in the text
   (without its prediction), and the share of its 6-gram positions repeating an earlier one
   (reasoningrec/repeats.py, the rule the demo pool's loop check uses); recomputed for resumed
-  rows, so reports from before the metric get it too.
+  rows, so reports from before the metric get it too. loop_stopped: the loop stop
+  (models/decoding.py stop_loop_ngram) ended this rationale before a loop (its prediction
+  record's extra "stopped"); the summary counts them.
 - words, tokens (the scored model's tokenizer).
 Rows are appended as they are judged (a killed run resumes; a torn last line is dropped) and
 the file is rewritten in sample order at the end. The checker is the slow part (~0.5 s a row
@@ -257,7 +259,8 @@ def evaluate_explanations(ds, samples, predictions: list[dict], folder: Path, *,
                        "checker_input": CHECKER_INPUT}
                 log.write(json.dumps(row, ensure_ascii=False) + "\n")
                 log.flush()
-            rows.append({**row, **loop_fields(compared_text(pred["rationale"]))})
+            rows.append({**row, **loop_fields(compared_text(pred["rationale"])),
+                         "loop_stopped": (pred.get("extra") or {}).get("stopped") == "repeating"})
             bar.update(1)
     bar.close()
     summary = summarise(rows, judge.name if judge else rows[0]["checker"] if rows else checker)
@@ -287,6 +290,7 @@ def summarise(rows: list[dict], checker_name: str) -> dict:
         "rationales_with_invented": sum(r["invented"] > 0 for r in rows),
         "loop_ngram": LOOP_N, "loop_more_than": LOOP_MORE_THAN,
         "loops": ratio(sum(r["loops"] for r in looped), len(looped)),
+        "loop_stopped": sum(bool(r.get("loop_stopped")) for r in rows),  # ended before a loop
         "repeated_ngram_share": (None if not shares else
                                  round(sum(shares) / len(shares), 4)),
         "words": stats([r["words"] for r in rows]),

@@ -2,13 +2,14 @@
 
     from reasoningrec.models.decoding import decode_settings, add_decode_args, decode_from_args
     decode_settings({"repeat_penalty": 1.2}, "assets/x/student.json")  # validated, non-default keys
+    for_dataset(card["decode"], card.get("decode_by_dataset"), "fashion")  # a dataset's own
     load_backend(spec, **penalties(decode))   # LlamaCppBackend(repeat_penalty=1.2, ...)
     max_tokens(decode)                        # the explanation's length cap: 160 unless set
     stop_loop_ngram(decode)                   # 0, or n: stop before a word n-gram's 3rd time
 
-A shipped student declares its own in student.json ("decode": {...}; read in one place,
-scoring/students.py), so `eval`, `predict`, `rank`, the app and the pool builder all generate
-with it; `reasoningrec eval --repeat-penalty X` (and the other flags here) overrides it for a run.
+A shipped student declares its own in student.json ("decode": {...}, and per dataset
+"decode_by_dataset": {"fashion": {...}} over it; read in one place, scoring/students.py), so
+`eval`, `predict`, `rank`, the app and the pool builder all generate with it; `reasoningrec eval --repeat-penalty X` (and the other flags here) overrides it for a run.
 "max_tokens" caps the explanation (new tokens; generation stops earlier at the end of turn): a
 student trained on longer teacher rationales is given room to reach its conclusion (the Fashion
 students learnt Mixtral's, median 164 words, with completions capped at 256 tokens).
@@ -70,6 +71,44 @@ def decode_settings(raw, where: str = "decode settings") -> dict:
         if float(value) != DEFAULTS[key]:
             out[key] = value if key in WHOLE else float(value)
     return out
+
+
+def for_dataset(decode, by_dataset, dataset: str | None, where: str = "decode settings") -> dict:
+    """The settings a student generates with on `dataset`: its card's "decode" with that
+    dataset's entry of "decode_by_dataset" laid over it, validated (a card may say
+    {"decode": {"repeat_penalty": 1.1}, "decode_by_dataset": {"fashion": {"repeat_penalty": 1.0}}}:
+    one adapter, each dataset's best setting). Every entry is checked, used or not."""
+    decode_settings(decode, where)
+    by_dataset = {} if by_dataset is None else by_dataset
+    if not isinstance(by_dataset, dict):
+        raise ValueError(f"{where}: \"decode_by_dataset\" must map dataset names to decode "
+                         f"settings, got {type(by_dataset).__name__}")
+    for name, extra in by_dataset.items():
+        decode_settings(extra, f"{where}, decode_by_dataset {name!r}")
+    return decode_settings({**(decode or {}), **(by_dataset.get(dataset) or {})}, where)
+
+
+def parse_decode_for(text: str) -> tuple[str, dict]:
+    """'fashion:repeat_penalty=1.0,max_tokens=256' -> ("fashion", {...}) for a card's
+    "decode_by_dataset" (training.ship --decode-for); values at their default are kept, as
+    they override the card's "decode". Raises ValueError naming the flag."""
+    dataset, sep, pairs = text.partition(":")
+    out: dict = {}
+    for pair in pairs.split(",") if sep else []:
+        key, eq, value = (part.strip() for part in pair.partition("="))
+        try:
+            number = float(value) if eq else None
+        except ValueError:
+            number = None
+        if number is None:
+            raise ValueError(f"--decode-for {text!r}: expected KEY=NUMBER, got {pair.strip()!r}")
+        key = key.replace("-", "_")
+        out[key] = int(number) if key in WHOLE and number == int(number) else number
+    if not dataset.strip() or not out:
+        raise ValueError(f"--decode-for {text!r}: expected DATASET:KEY=VALUE[,KEY=VALUE...], "
+                         "e.g. fashion:repeat_penalty=1.0")
+    decode_settings(out, f"--decode-for {dataset.strip()}")
+    return dataset.strip(), out
 
 
 def penalties(decode: dict) -> dict:

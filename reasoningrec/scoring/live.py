@@ -99,6 +99,9 @@ class LiveExplainer:
                                                              session=session):
                     if stop.is_set():
                         break
+                    if kind == "stopped":   # the loop stop ended the text: the stats say so
+                        stats["stopped"] = value
+                        continue
                     if kind == "prediction":
                         stats["prediction_s"] = time.perf_counter() - start
                     elif "ttft_s" not in stats:
@@ -117,7 +120,9 @@ class LiveExplainer:
 
     def stream(self, ds: Dataset, sample: Sample, profile: str | None = None,
                max_tokens: int | None = None, *, evidence=FETCH) -> Iterator[tuple[str, object]]:
-        """("prediction", Prediction), ("token", piece)..., ("done", stats); errors re-raised."""
+        """("prediction", Prediction), ("token", piece)..., ("done", stats); errors re-raised.
+        stats["stopped"] == "repeating" (scoring.llm.STOPPED_LOOPING) when the loop stop ended
+        the explanation."""
         out: queue.Queue = queue.Queue()
         stop = threading.Event()
         worker = threading.Thread(target=self._run, name="live-explain", daemon=True,

@@ -32,6 +32,7 @@ from .protocol import Prediction, Scorer
 from .rendered import FETCH, RenderedPrompt
 
 REASONING_CUE = "\nReasoning:"
+STOPPED_LOOPING = "repeating"  # Prediction.extra["stopped"]: the loop stop ended the rationale
 EVIDENCE_TEMPLATES = ("student", "student_direct", "zero_shot",  # accept `evidence=`
                       "teacher_cot", "teacher_brief")
 CANDIDATE_LAST_TEMPLATES = ("student", "student_direct", "zero_shot")  # candidate_last=
@@ -171,19 +172,20 @@ class LLMScorer(Scorer):
         open backend session on its text."""
         start = time.perf_counter()
         r = rendered or self.render(ds, sample, profile)
+        ended: dict = {}   # {"stopped": STOPPED_LOOPING} when the loop stop cut the rationale
         if not self.backend.local_template:
-            pred = self._predict_by_chat(r.prompt, explain)
+            pred = self._predict_by_chat(r.prompt, explain, ended)
         else:
             with self._session(r, session) as s:
                 score = s.p_yes()
                 pred = Prediction(score.p_yes, hard_label=score.hard_label)
                 if explain and self.writes_rationale:
-                    pred.rationale = "".join(self._reasoning(s, pred.label)).strip()
-        pred.prompt_tokens, pred.extra = r.n_tokens, self._extra(r)
+                    pred.rationale = "".join(self._reasoning(s, pred.label, ended)).strip()
+        pred.prompt_tokens, pred.extra = r.n_tokens, {**self._extra(r), **ended}
         pred.seconds = time.perf_counter() - start
         return pred
 
-    def _predict_by_chat(self, prompt, explain: bool) -> Prediction:
+    def _predict_by_chat(self, prompt, explain: bool, ended: dict) -> Prediction:
         """Servers that template chats themselves: a prompt answering at the start of the
         turn is scored from the first token's logprobs; the student's "Prediction: ..."
         answer is generated and parsed, so its score is a hard label."""
@@ -193,36 +195,46 @@ class LLMScorer(Scorer):
         reply = self.backend.chat(prompt.chat(), max_tokens=self.max_new_tokens)
         label, reasoning = parse_student_output(reply.strip())
         if reasoning and self.stop_loop_ngram:
-            reasoning = "".join(stop_when_looping([reasoning], self.stop_loop_ngram))
+            reasoning = "".join(self._loop_stop([reasoning], ended))
         p_yes = 0.5 if label is None else float(label)
         return Prediction(p_yes, hard_label=True, rationale=reasoning if explain else None)
 
-    def _reasoning(self, session: PromptSession, label: int) -> Iterator[str]:
+    def _reasoning(self, session: PromptSession, label: int, ended: dict) -> Iterator[str]:
         answer = " Yes" if label else " No"
         pieces = session.stream(answer + REASONING_CUE, max_tokens=self.max_new_tokens,
                                 stop=["<|im_end|>", "\nPrediction:"])
-        return stop_when_looping(pieces, self.stop_loop_ngram) if self.stop_loop_ngram else pieces
+        return self._loop_stop(pieces, ended) if self.stop_loop_ngram else pieces
+
+    def _loop_stop(self, pieces, ended: dict) -> Iterator[str]:
+        """The rationale ended before a loop (repeats.stop_when_looping); `ended` says so."""
+        return stop_when_looping(pieces, self.stop_loop_ngram,
+                                 on_stop=lambda: ended.update(stopped=STOPPED_LOOPING))
 
     def stream_explanation(self, ds: Dataset, sample: Sample, profile: str | None = None, *,
                            rendered: RenderedPrompt | None = None,
                            session: PromptSession | None = None):
-        """Yields ("prediction", Prediction) first, then ("token", text) pieces of the reasoning."""
+        """Yields ("prediction", Prediction) first, then ("token", text) pieces of the reasoning,
+        and last ("stopped", STOPPED_LOOPING) when the loop stop ended it."""
         start = time.perf_counter()
         r = rendered or self.render(ds, sample, profile)
         extra = {"template": r.template, "history_kept": len(r.kept)}
+        ended: dict = {}
         if not self.backend.local_template:  # the whole reply comes at once
-            pred = self._predict_by_chat(r.prompt, explain=True)
+            pred = self._predict_by_chat(r.prompt, True, ended)
             pred.prompt_tokens, pred.extra = r.n_tokens, extra
             pred.seconds = time.perf_counter() - start
             yield "prediction", pred
             yield "token", pred.rationale or ""
-            return
-        with self._session(r, session) as s:
-            score = s.p_yes()
-            pred = Prediction(score.p_yes, hard_label=score.hard_label, prompt_tokens=r.n_tokens,
-                              seconds=time.perf_counter() - start, extra=extra)
-            yield "prediction", pred
-            if self.template.startswith("student_direct"):  # asked for no reasoning
-                return
-            for piece in self._reasoning(s, pred.label):
-                yield "token", piece
+        else:
+            with self._session(r, session) as s:
+                score = s.p_yes()
+                pred = Prediction(score.p_yes, hard_label=score.hard_label,
+                                  prompt_tokens=r.n_tokens,
+                                  seconds=time.perf_counter() - start, extra=extra)
+                yield "prediction", pred
+                if self.template.startswith("student_direct"):  # asked for no reasoning
+                    return
+                for piece in self._reasoning(s, pred.label, ended):
+                    yield "token", piece
+        if ended:
+            yield "stopped", ended["stopped"]

@@ -190,7 +190,7 @@ def load_scorer(spec: str, ds: Dataset, decode: dict | None = None,
     given = {k: v for k, v in options.items() if v is not None}
     # a shipped student: its own prompt options and decode settings; a training run's files:
     # the options its train_meta.json records; any other spec: as given
-    info = resolve_student(spec, fallback=False)
+    info = resolve_student(spec, fallback=False, dataset=ds.name)
     run = None if spec in STUDENTS else run_options(spec)
     own = info.options if spec in STUDENTS else (run[0] if run else {})
     if own:

@@ -1,7 +1,8 @@
 """Which student the app serves and the demo pool stores, per dataset, and how the page names it.
 
     from reasoningrec.scoring.students import resolve_student, student_for
-    info = student_for("fashion")          # the dataset's default (scoring.registry.default_student)
+    info = student_for("fashion")          # the dataset's default (scoring.registry.default_student),
+                                           # with the card's Fashion decode settings
     info = resolve_student("student-evidence")
     info.spec, info.title, info.teacher, info.note, info.options, info.decode
     backend = student_backend(info)        # its model, generating with its decode settings
@@ -12,8 +13,8 @@ A shipped student (a short name of reasoningrec.scoring.registry.STUDENTS) is se
 options it learnt on; one whose adapter is missing falls back to the base SmolLM2 and the
 note says so (`fallback=False`, as `load_scorer` asks: a FileNotFoundError instead). Any other
 spec is served as given, with default prompt options and plain greedy decoding. A card's
-"decode" (models/decoding.py: repetition penalties, max_tokens, the loop stop) is read
-here only, and `student_backend` loads the model with its penalties. This is the one resolution
+"decode" (models/decoding.py: repetition penalties, max_tokens, the loop stop), with the served
+dataset's entry of "decode_by_dataset" over it, is read here only, and `student_backend` loads the model with its penalties. This is the one resolution
 of a student name: the app (ui/service.py), the pool builder and `load_scorer` all call it, so
 they generate alike.
 """
@@ -23,7 +24,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..models.decoding import decode_settings, penalties
+from ..models.decoding import decode_settings, for_dataset, penalties
 from .registry import STUDENTS, _read_meta, default_student, student_options, student_spec
 
 
@@ -50,10 +51,11 @@ def _base_spec(spec: str, backend: str) -> str:
     return spec
 
 
-def resolve_student(name: str | None, backend: str = "llamacpp",
-                    fallback: bool = True) -> StudentInfo:
+def resolve_student(name: str | None, backend: str = "llamacpp", fallback: bool = True,
+                    dataset: str | None = None) -> StudentInfo:
     """`backend` "transformers" serves a shipped student through its PEFT adapter (ZeroGPU);
-    `fallback`: a missing adapter gives the base SmolLM2 with a note (else FileNotFoundError)."""
+    `fallback`: a missing adapter gives the base SmolLM2 with a note (else FileNotFoundError);
+    `dataset`: the one it serves, for its card's "decode_by_dataset" (None: "decode" alone)."""
     name = name or "student"
     if name not in STUDENTS:
         return StudentInfo(name, _base_spec(name, backend), name)
@@ -64,7 +66,8 @@ def resolve_student(name: str | None, backend: str = "llamacpp",
     if isinstance(teacher, dict):   # a card may describe its teacher in detail
         teacher = str(teacher.get("model") or teacher.get("name") or "")
     try:
-        decode = decode_settings(card.get("decode"), str(STUDENTS[name] / "student.json"))
+        decode = for_dataset(card.get("decode"), card.get("decode_by_dataset"), dataset,
+                             str(STUDENTS[name] / "student.json"))
         return StudentInfo(name, student_spec(name, backend), title, teacher,
                            options=student_options(name), decode=decode)
     except FileNotFoundError:
@@ -96,7 +99,7 @@ def student_backend(info: StudentInfo, overrides: dict | None = None,
 
 def student_for(dataset: str, name: str | None = None, backend: str = "llamacpp") -> StudentInfo:
     """`name` when given (the same student for every dataset), else the dataset's default."""
-    return resolve_student(name or default_student(dataset), backend)
+    return resolve_student(name or default_student(dataset), backend, dataset=dataset)
 
 
 def model_version(spec: str, max_tokens: int, settings: str = "") -> str:

@@ -95,7 +95,8 @@ def api_endpoints(service: AppService) -> None:
                 max_tokens: int | None = None) -> Iterator[dict]:
         """Would this user like this item, and why? The student's answer, P(Yes) and its
         explanation in words, streamed; the last update has "done": true, the history items the
-        explanation cites and timings.
+        explanation cites and timings ("stats"; its "stopped" is "repeating" when the student
+        began repeating itself and the explanation was ended there).
         """
         req = request(dataset, user_id, candidate, profile or None, history)
         max_tokens = token_cap(max_tokens)

@@ -17,9 +17,12 @@ import gradio as gr
 from ..citations import cited_spans
 from ..models.base import BackendError
 from ..pool_text import end_text
+from ..scoring.llm import STOPPED_LOOPING
 from . import render
 from .state import InputError
 
+LOOP_STOPPED_NOTE = ("The student began repeating itself, so its explanation was ended there "
+                     "(P(Yes) is unchanged).")
 STALE = ("The page changed (another dataset or user) while this Run waited for the model: "
          "press Run again.")
 
@@ -79,6 +82,8 @@ class RunEvents:
             return
         text = end_text(text)
         spans = cited_spans(text, items)
+        if stats.get("stopped") == STOPPED_LOOPING:
+            notes.append(("info", LOOP_STOPPED_NOTE))
         done = render.messages(notes + [("ok", f"Done · {student.title}")])
         timing = render.timing_line({k: v - click_at for k, v in marks.items()}, stats)
         yield done, render.probability_bar(pred.p_yes, timing), render.explanation(text, spans), \
