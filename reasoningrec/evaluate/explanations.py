@@ -260,7 +260,7 @@ def evaluate_explanations(ds, samples, predictions: list[dict], folder: Path, *,
                 log.write(json.dumps(row, ensure_ascii=False) + "\n")
                 log.flush()
             rows.append({**row, **loop_fields(compared_text(pred["rationale"])),
-                         "loop_stopped": (pred.get("extra") or {}).get("stopped") == "repeating"})
+                         "loop_stopped": bool((pred.get("extra") or {}).get("stopped"))})
             bar.update(1)
     bar.close()
     summary = summarise(rows, judge.name if judge else rows[0]["checker"] if rows else checker)

@@ -9,7 +9,8 @@
 
 A shipped student declares its own in student.json ("decode": {...}, and per dataset
 "decode_by_dataset": {"fashion": {...}} over it; read in one place, scoring/students.py), so
-`eval`, `predict`, `rank`, the app and the pool builder all generate with it; `reasoningrec eval --repeat-penalty X` (and the other flags here) overrides it for a run.
+`eval`, `predict`, `rank`, the app and the pool builder all generate with it;
+`reasoningrec eval --repeat-penalty X` (and the other flags here) overrides it for a run.
 "max_tokens" caps the explanation (new tokens; generation stops earlier at the end of turn): a
 student trained on longer teacher rationales is given room to reach its conclusion (the Fashion
 students learnt Mixtral's, median 164 words, with completions capped at 256 tokens).

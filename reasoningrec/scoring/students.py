@@ -14,9 +14,9 @@ options it learnt on; one whose adapter is missing falls back to the base SmolLM
 note says so (`fallback=False`, as `load_scorer` asks: a FileNotFoundError instead). Any other
 spec is served as given, with default prompt options and plain greedy decoding. A card's
 "decode" (models/decoding.py: repetition penalties, max_tokens, the loop stop), with the served
-dataset's entry of "decode_by_dataset" over it, is read here only, and `student_backend` loads the model with its penalties. This is the one resolution
-of a student name: the app (ui/service.py), the pool builder and `load_scorer` all call it, so
-they generate alike.
+dataset's entry of "decode_by_dataset" over it, is read here only, and `student_backend` loads
+the model with its penalties. This is the one resolution of a student name: the app
+(ui/service.py), the pool builder and `load_scorer` all call it, so they generate alike.
 """
 from __future__ import annotations
 
