@@ -24,7 +24,7 @@ from pathlib import Path
 
 from explanation_table import (add_run_args, markdown, parse_run_args, run_model,  # noqa: E402
                                scale)  # (same folder)
-from reasoningrec.models.decoding import DEFAULTS, decode_settings, describe
+from reasoningrec.models.decoding import DEFAULTS, decode_settings, describe, parse_pairs
 from speed_common import run  # benchmarks/ is the script's folder
 
 RESULTS = Path(__file__).resolve().parent / "results" / "explanation_loops_fashion.md"
@@ -32,14 +32,14 @@ RESULTS = Path(__file__).resolve().parent / "results" / "explanation_loops_fashi
 
 def parse_setting(text: str) -> dict:
     """'1.2' -> {"repeat_penalty": 1.2}; 'a=1,b=2' -> {"a": 1.0, "b": 2.0}; validated."""
-    try:
-        if "=" not in text:
+    if "=" in text:
+        raw = parse_pairs(text, f"setting {text!r}")
+    else:
+        try:
             raw = {"repeat_penalty": float(text)}
-        else:
-            raw = {k.strip(): float(v) for k, v in (p.split("=", 1) for p in text.split(","))}
-    except ValueError:
-        raise ValueError(f"bad setting {text!r}: a number or key=value[,key=value]") from None
-    decode_settings(raw, f"setting {text!r}")
+        except ValueError:
+            raise ValueError(f"bad setting {text!r}: a number or key=value[,key=value]") from None
+        decode_settings(raw, f"setting {text!r}")
     return {**DEFAULTS, **raw}   # every key explicit: a student's own setting never applies
 
 

@@ -72,7 +72,7 @@ def test_a_dataset_may_have_its_own_settings_over_the_cards():
     assert parse_decode_for("fashion:repeat_penalty=1.0, max-tokens=256") == \
         ("fashion", {"repeat_penalty": 1.0, "max_tokens": 256})
     for bad, why in (("fashion", "expected DATASET:KEY=VALUE"), (":repeat_penalty=1", "expected"),
-                     ("fashion:repeat_penalty", "expected KEY=NUMBER"),
+                     ("fashion:repeat_penalty", "expected KEY=NUMBER"), ("fashion:", "expected DATASET"),
                      ("fashion:repeat_penalty=x", "expected KEY=NUMBER"),
                      ("fashion:max_tokens=0", "max_tokens must be a whole number")):
         with pytest.raises(ValueError, match=why):

@@ -89,27 +89,32 @@ def for_dataset(decode, by_dataset, dataset: str | None, where: str = "decode se
     return decode_settings({**(decode or {}), **(by_dataset.get(dataset) or {})}, where)
 
 
-def parse_decode_for(text: str) -> tuple[str, dict]:
-    """'fashion:repeat_penalty=1.0,max_tokens=256' -> ("fashion", {...}) for a card's
-    "decode_by_dataset" (training.ship --decode-for); values at their default are kept, as
-    they override the card's "decode". Raises ValueError naming the flag."""
-    dataset, sep, pairs = text.partition(":")
+def parse_pairs(text: str, where: str) -> dict:
+    """'repeat_penalty=1.0,max-tokens=256' -> {"repeat_penalty": 1.0, "max_tokens": 256}:
+    validated, values at their default kept (they override a card's). ValueError names `where`."""
     out: dict = {}
-    for pair in pairs.split(",") if sep else []:
+    for pair in text.split(","):
         key, eq, value = (part.strip() for part in pair.partition("="))
         try:
             number = float(value) if eq else None
         except ValueError:
             number = None
         if number is None:
-            raise ValueError(f"--decode-for {text!r}: expected KEY=NUMBER, got {pair.strip()!r}")
+            raise ValueError(f"{where}: expected KEY=NUMBER, got {pair.strip()!r}")
         key = key.replace("-", "_")
         out[key] = int(number) if key in WHOLE and number == int(number) else number
-    if not dataset.strip() or not out:
+    decode_settings(out, where)
+    return out
+
+
+def parse_decode_for(text: str) -> tuple[str, dict]:
+    """'fashion:repeat_penalty=1.0,max_tokens=256' -> ("fashion", {...}) for a card's
+    "decode_by_dataset" (training.ship --decode-for). Raises ValueError naming the flag."""
+    dataset, sep, pairs = text.partition(":")
+    if not sep or not dataset.strip() or not pairs.strip():
         raise ValueError(f"--decode-for {text!r}: expected DATASET:KEY=VALUE[,KEY=VALUE...], "
                          "e.g. fashion:repeat_penalty=1.0")
-    decode_settings(out, f"--decode-for {dataset.strip()}")
-    return dataset.strip(), out
+    return dataset.strip(), parse_pairs(pairs, f"--decode-for {text!r}")
 
 
 def penalties(decode: dict) -> dict:
