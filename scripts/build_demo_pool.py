@@ -117,13 +117,16 @@ class StudentWriter:
         cap = max_tokens or own_cap(self.info.decode)   # the app's: the card's unless capped
         self.version = student_version(self.info, cap)
         self.scorer = LLMScorer(student_backend(self.info)[0], "student", options, cap,
-                                evidence_source=lambda ds, s: index.evidence(s))
+                                evidence_source=lambda ds, s: index.evidence(s),
+                                decode=self.info.decode)   # its penalties and loop stop
         self.cache_file = cache
         self.rows = {}
         if cache.is_file():
             for line in cache.read_text(encoding="utf-8").splitlines():
                 row = json.loads(line) if line.strip() else None
-                if row and row["version"] == self.version:
+                # the same version, generated with these settings (rows from before the
+                # builder passed them, 2026-12-01, lack "decode": their texts missed the loop stop)
+                if row and row["version"] == self.version and row.get("decode") == self.info.decode:
                     self.rows[row["sample_id"]] = row
 
     def system(self) -> System:
@@ -138,7 +141,8 @@ class StudentWriter:
             start = time.perf_counter()
             pred = self.scorer.predict(ds, sample, explain=True)
             row = {"sample_id": sample.sample_id, "version": self.version, "label": pred.label,
-                   "p_yes": round(pred.p_yes, 6), "raw": pred.rationale or "",
+                   "decode": self.info.decode, "p_yes": round(pred.p_yes, 6),
+                   "raw": pred.rationale or "",
                    "seconds": round(time.perf_counter() - start, 2)}
             with self.cache_file.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")

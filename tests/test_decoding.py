@@ -169,12 +169,16 @@ def test_penalties_change_greedy_llamacpp_generation_and_flags_override_the_card
     penalised = load_backend("smollm2", repeat_penalty=1.3).generate(prompt, max_tokens=48)
     assert plain != penalised                       # applies under greedy (temperature 0)
     assert loop_fields(plain)["loops"] and not loop_fields(penalised)["loops"]
+    # a call's own penalties over the backend's: one model serves every setting
+    shared = load_backend("smollm2")
+    assert shared.generate(prompt, max_tokens=48, penalties={"repeat_penalty": 1.3}) == penalised
+    assert "".join(load_backend("smollm2", repeat_penalty=1.3).stream(
+        prompt, max_tokens=48, penalties={})) == plain
     name = next(iter(STUDENTS))
     scorer = load_scorer(name, fashion, decode={"repeat_penalty": 1.25})
-    assert scorer.decode == {"repeat_penalty": 1.25}
-    assert scorer.backend.penalties["repeat_penalty"] == 1.25
+    assert scorer.decode == scorer.penalties == {"repeat_penalty": 1.25}
     off = load_scorer(name, fashion, decode={"repeat_penalty": 1.0})
-    assert off.decode == {} and off.backend.penalties["repeat_penalty"] == 1.0
+    assert off.decode == off.penalties == {} and off.backend is scorer.backend
 
 
 def test_transformers_penalties_follow_llamacpps_rule_on_generated_tokens_only():
@@ -201,6 +205,8 @@ def test_transformers_backend_generates_with_the_penalty():
     plain = load_backend(spec).generate(prompt, max_tokens=48)
     penalised = "".join(load_backend(spec, repeat_penalty=1.3).stream(prompt, max_tokens=48))
     assert loop_fields(plain)["loops"] and not loop_fields(penalised)["loops"]
+    assert load_backend(spec).generate(prompt, max_tokens=48,
+                                       penalties={"repeat_penalty": 1.3}) == penalised
 
 
 def test_decode_settings_on_a_server_model_are_refused(fashion):
@@ -221,8 +227,11 @@ def test_the_app_and_eval_generate_with_the_same_student_settings(fashion):
     scorer = load_scorer(name, fashion)
     assert served.info.decode == scorer.decode == card
     assert served.explainer.backend is scorer.backend
-    plain = {"repeat_penalty": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0}
-    assert scorer.backend.penalties == {**plain, **penalties(card)}
+    assert served.explainer.scorer().penalties == scorer.penalties == penalties(card)
+    # ML-1M's student is the same model with other settings (the card's own 1.1): one instance
+    on_ml1m = AppService.start(backend="llamacpp").student("ml1m")
+    if on_ml1m.info.spec == served.info.spec:
+        assert on_ml1m.explainer.backend is served.explainer.backend
     # the card's length cap: the app's explanations and eval's are cut at the same place
     assert served.explainer.max_new_tokens == scorer.max_new_tokens == max_tokens(card)
     capped = AppService.start(backend="llamacpp", max_new_tokens=12).student("fashion")

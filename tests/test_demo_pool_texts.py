@@ -11,8 +11,10 @@ import pytest
 from reasoningrec.demo_pool import DemoPool
 from reasoningrec.pool_text import (MAX_NGRAM_REPEATS, POOL_NGRAM, display_text,
                                     prompt_instructions, stated_prediction, text_problems)
-from reasoningrec.repeats import repeated_ngrams
+from reasoningrec.models.decoding import stop_loop_ngram
 from reasoningrec.prompts import build
+from reasoningrec.repeats import LOOP_MORE_THAN, repeated_ngrams
+from reasoningrec.scoring.students import student_for, student_version
 
 TEACHER = "Mixtral-8x7B-Instruct, the paper's teacher, told the true answer"
 
@@ -37,6 +39,40 @@ def test_no_pool_text_echoes_its_prompt_or_loops(pool):
         assert not problems, (name, u.user_id, role, problems, t.text[:300])
         checked += 1
     assert checked >= 2 * len(pool.users["ml1m"]) + 3 * len(pool.users["fashion"])
+
+
+def test_our_students_texts_end_before_a_loop_where_it_has_the_stop(pool):
+    """A student served with the loop stop (its card's stop_loop_ngram) has stored texts that
+    never loop by that rule: the pool is generated with the settings the app serves."""
+    checked = 0
+    for name, users in pool.users.items():
+        n = stop_loop_ngram(student_for(name).decode)
+        for u in users if n else []:
+            text = u.candidates[0].texts["student"].text
+            assert not repeated_ngrams(text, n, LOOP_MORE_THAN), (name, u.user_id, text[:300])
+            checked += 1
+    assert checked >= len(pool.users["fashion"])
+
+
+@pytest.mark.slow
+def test_the_pool_holds_what_the_app_generates(pool):
+    """Our student's stored text and P(Yes) are the app's own generation for that user (display
+    rules applied): Fashion's users up to the first whose explanation the loop stop ends."""
+    from reasoningrec.ui.service import AppService
+    served = AppService.start(backend="llamacpp").student("fashion")
+    assert pool.systems["fashion"]["student"].version == student_version(
+        served.info, served.explainer.max_new_tokens)
+    scorer, ds = served.explainer.scorer(), pool.datasets["fashion"]
+    stopped = False
+    for u in pool.users["fashion"]:       # up to the first whose explanation the stop ends
+        pred = scorer.predict(ds, u.sample, explain=True)
+        stored = u.candidates[0].texts["student"]
+        assert stored.text == display_text(pred.rationale), u.user_id
+        assert stored.p_yes == pytest.approx(pred.p_yes, abs=1e-6)
+        if pred.extra.get("stopped"):
+            stopped = True
+            break
+    assert stopped, "no Fashion pool user's explanation is ended by the loop stop"
 
 
 def test_the_checks_catch_an_echo_and_a_loop(pool):

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from reasoningrec.data import load_dataset
+from reasoningrec.models.base import BackendError
 from reasoningrec.models.llamacpp import LlamaCppBackend
 from reasoningrec.models.loader import load_backend
 from reasoningrec.models.registry import smollm2_gguf
@@ -83,6 +84,10 @@ def test_teacher_rationale_and_p_yes_through_the_server(server, local, data_dir)
     for score in (backend.p_yes_chat(messages), backend.p_yes(text)):
         assert score.source == "top_logprobs" and not score.hard_label
         assert np.isclose(score.p_yes, expected, atol=0.02), (score, expected)
+    # repetition penalties are llama.cpp's and transformers': a server call asking for them fails
+    with pytest.raises(BackendError, match="apply to llama.cpp and transformers models"):
+        backend.generate(text, max_tokens=4, penalties={"repeat_penalty": 1.2})
+    assert backend.generate(text, max_tokens=4, penalties={}) is not None   # none asked: fine
     backend.close()
 
 

@@ -148,12 +148,16 @@ class Backend:
         raise NotImplementedError
 
     def stream(self, prompt: str, max_tokens: int = 256, temperature: float = 0.0,
-               stop: list[str] | None = None, seed: int | None = None) -> Iterator[str]:
+               stop: list[str] | None = None, seed: int | None = None,
+               penalties: dict | None = None) -> Iterator[str]:
+        """`penalties`: this call's repetition penalties (models/decoding.py penalties(): the
+        keys not at their default; {} = none), None = the backend's own (set when built)."""
         raise NotImplementedError
 
     def generate(self, prompt: str, max_tokens: int = 256, temperature: float = 0.0,
-                 stop: list[str] | None = None, seed: int | None = None) -> str:
-        return "".join(self.stream(prompt, max_tokens, temperature, stop, seed))
+                 stop: list[str] | None = None, seed: int | None = None,
+                 penalties: dict | None = None) -> str:
+        return "".join(self.stream(prompt, max_tokens, temperature, stop, seed, penalties))
 
     def chat_stream(self, messages: list[dict], **kwargs) -> Iterator[str]:
         """Stream an assistant reply to chat messages (servers use their own template)."""

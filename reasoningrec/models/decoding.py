@@ -3,7 +3,7 @@
     from reasoningrec.models.decoding import decode_settings, add_decode_args, decode_from_args
     decode_settings({"repeat_penalty": 1.2}, "assets/x/student.json")  # validated, non-default keys
     for_dataset(card["decode"], card.get("decode_by_dataset"), "fashion")  # a dataset's own
-    load_backend(spec, **penalties(decode))   # LlamaCppBackend(repeat_penalty=1.2, ...)
+    backend.stream(prompt, penalties=penalties(decode))  # this call's (LLMScorer(decode=...))
     max_tokens(decode)                        # the explanation's length cap: 160 unless set
     stop_loop_ngram(decode)                   # 0, or n: stop before a word n-gram's 3rd time
 
@@ -118,8 +118,16 @@ def parse_decode_for(text: str) -> tuple[str, dict]:
 
 
 def penalties(decode: dict) -> dict:
-    """The sampler settings of `decode` (what load_backend takes): the penalties."""
+    """The sampler settings of `decode` (what a generation call or load_backend takes)."""
     return {k: v for k, v in decode.items() if k not in NOT_SAMPLER}
+
+
+def call_penalties(own: dict, given: dict | None) -> dict:
+    """Every penalty one generation call runs with: `given` (the call's, over plain greedy),
+    or the backend's `own` (set when it was built) when the call gives None."""
+    if given is None:
+        return dict(own)
+    return {**{k: v for k, v in DEFAULTS.items() if k not in NOT_SAMPLER}, **given}
 
 
 def max_tokens(decode: dict | None) -> int:

@@ -183,32 +183,35 @@ class HFBackend(Backend):
         return {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
 
     # -- generation -------------------------------------------------------------------------
-    def _generate_kwargs(self, max_tokens, temperature, seed, prompt_length: int) -> dict:
+    def _generate_kwargs(self, max_tokens, temperature, seed, prompt_length: int,
+                         penalties: dict | None) -> dict:
         import torch
-        from .decoding import hf_logits_processor
+        from .decoding import call_penalties, hf_logits_processor
         if seed is not None:
             torch.manual_seed(seed)
         sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {
             "do_sample": False, "temperature": None, "top_p": None, "top_k": None}
         pad = self.tokenizer.pad_token_id
-        processor = hf_logits_processor(self.penalties, prompt_length)
+        processor = hf_logits_processor(call_penalties(self.penalties, penalties), prompt_length)
         return {"max_new_tokens": max_tokens, "pad_token_id": pad if pad is not None
                 else self.tokenizer.eos_token_id, **sampling,
                 **({"logits_processor": processor} if processor else {})}
 
     def generate(self, prompt: str, max_tokens: int = 256, temperature: float = 0.0,
-                 stop: list[str] | None = None, seed: int | None = None) -> str:
+                 stop: list[str] | None = None, seed: int | None = None,
+                 penalties: dict | None = None) -> str:
         import torch
         inputs = self._inputs(prompt)
         with self.lock, torch.inference_mode():
             out = self.model.generate(**inputs, **self._generate_kwargs(
-                max_tokens, temperature, seed, inputs["input_ids"].shape[1]))
+                max_tokens, temperature, seed, inputs["input_ids"].shape[1], penalties))
         new = out[0, inputs["input_ids"].shape[1]:]
         text = self.tokenizer.decode(new, skip_special_tokens=True)
         return "".join(cut_at_stop([text], stop))
 
     def stream(self, prompt: str, max_tokens: int = 256, temperature: float = 0.0,
-               stop: list[str] | None = None, seed: int | None = None) -> Iterator[str]:
+               stop: list[str] | None = None, seed: int | None = None,
+               penalties: dict | None = None) -> Iterator[str]:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         cancelled = threading.Event()
@@ -221,7 +224,7 @@ class HFBackend(Backend):
                                         skip_special_tokens=True)
         inputs = self._inputs(prompt)
         kwargs = {**inputs, **self._generate_kwargs(max_tokens, temperature, seed,
-                                                    inputs["input_ids"].shape[1]),
+                                                    inputs["input_ids"].shape[1], penalties),
                   "streamer": streamer, "stopping_criteria": StoppingCriteriaList([Cancelled()])}
         failure: list[BaseException] = []
 

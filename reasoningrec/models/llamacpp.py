@@ -40,6 +40,7 @@ import numpy as np
 from ..cache import Cache
 from ..config import cpu_threads, decode_threads
 from .base import Backend, BackendError, Score, answer_token_ids, score_from_vector
+from .decoding import call_penalties
 from .llamacpp_session import LlamaSession, PromptStates
 from .registry import ModelNotFound
 from .session import common_prefix_length
@@ -99,7 +100,8 @@ class LlamaCppBackend(Backend):
                                f"{f' with {lora_path}' if lora_path else ''}: {exc}") from exc
         self.name = f"llamacpp:{model_path}" + (f"+{lora_path}" if lora_path else "")
         self.lock = threading.RLock()
-        # penalties (models/decoding.py): all at their default = plain greedy at temperature 0
+        # its own penalties (models/decoding.py), for calls that name none: all at their
+        # default = plain greedy at temperature 0
         self.penalties = {"repeat_penalty": repeat_penalty,
                           "frequency_penalty": frequency_penalty,
                           "presence_penalty": presence_penalty}
@@ -137,27 +139,31 @@ class LlamaCppBackend(Backend):
                                     self.token_text(eos) if eos >= 0 else "")
 
     # -- generation -------------------------------------------------------------------------
-    def _completion(self, prompt: str, max_tokens, temperature, stop, seed, stream: bool):
+    def _completion(self, prompt: str, max_tokens, temperature, stop, seed, stream: bool,
+                    penalties: dict | None):
         tokens = self.tokenize(prompt)
         self._check_length(len(tokens) + 1)
         return self.llm.create_completion(tokens, max_tokens=max_tokens, temperature=temperature,
                                           stop=stop or [], seed=seed, stream=stream,
-                                          **self.penalties)
+                                          **call_penalties(self.penalties, penalties))
 
     def stream(self, prompt: str, max_tokens: int = 256, temperature: float = 0.0,
-               stop: list[str] | None = None, seed: int | None = None) -> Iterator[str]:
+               stop: list[str] | None = None, seed: int | None = None,
+               penalties: dict | None = None) -> Iterator[str]:
         with self.lock:
             self._scored = []  # generation rewrites the cache one token at a time
-            for chunk in self._completion(prompt, max_tokens, temperature, stop, seed, True):
+            for chunk in self._completion(prompt, max_tokens, temperature, stop, seed, True,
+                                          penalties):
                 text = chunk["choices"][0]["text"]
                 if text:
                     yield text
 
     def generate(self, prompt: str, max_tokens: int = 256, temperature: float = 0.0,
-                 stop: list[str] | None = None, seed: int | None = None) -> str:
+                 stop: list[str] | None = None, seed: int | None = None,
+                 penalties: dict | None = None) -> str:
         with self.lock:
             self._scored = []
-            out = self._completion(prompt, max_tokens, temperature, stop, seed, False)
+            out = self._completion(prompt, max_tokens, temperature, stop, seed, False, penalties)
         return out["choices"][0]["text"]
 
     # -- scoring ----------------------------------------------------------------------------

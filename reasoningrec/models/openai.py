@@ -53,6 +53,14 @@ def api_key() -> str | None:
     return os.environ.get("REASONINGREC_OPENAI_KEY") or os.environ.get("OPENAI_API_KEY")
 
 
+def no_penalties(penalties: dict | None, name: str) -> None:
+    """Repetition penalties are llama.cpp's and transformers' (models/decoding.py); a server
+    applies its own sampler, so a call that asks for any is refused."""
+    if penalties:
+        raise BackendError(f"{name}: repetition penalties ({', '.join(penalties)}) apply to "
+                           "llama.cpp and transformers models, not to a server")
+
+
 class OpenAIBackend(Backend):
     local_template = False
     def __init__(self, base_url: str, model: str, timeout: float = 120.0,
@@ -162,7 +170,9 @@ class OpenAIBackend(Backend):
         return payload
 
     def stream(self, prompt: str, max_tokens: int = 256, temperature: float = 0.0,
-               stop: list[str] | None = None, seed: int | None = None) -> Iterator[str]:
+               stop: list[str] | None = None, seed: int | None = None,
+               penalties: dict | None = None) -> Iterator[str]:
+        no_penalties(penalties, self.name)
         payload = self._completion_payload(prompt, max_tokens, temperature, stop, seed)
         for event in self.stream_events("/completions", payload):
             for choice in event.get("choices") or []:
@@ -170,7 +180,9 @@ class OpenAIBackend(Backend):
                     yield choice["text"]
 
     def generate(self, prompt: str, max_tokens: int = 256, temperature: float = 0.0,
-                 stop: list[str] | None = None, seed: int | None = None) -> str:
+                 stop: list[str] | None = None, seed: int | None = None,
+                 penalties: dict | None = None) -> str:
+        no_penalties(penalties, self.name)
         payload = self._completion_payload(prompt, max_tokens, temperature, stop, seed)
         return self._first_choice(self.request("POST", "/completions", payload))["text"]
 

@@ -38,9 +38,9 @@ _END = object()
 class LiveExplainer:
     def __init__(self, backend: Backend, template: str = "student",
                  options: PromptOptions | None = None, max_new_tokens: int = MAX_TOKENS,
-                 evidence_source=None, stop_loop_ngram: int = 0):
+                 evidence_source=None, decode: dict | None = None):
         self.backend, self.template = backend, template
-        self.stop_loop_ngram = stop_loop_ngram  # models/decoding.py
+        self.decode = decode  # models/decoding.py: LLMScorer's penalties and loop stop
         self.evidence_source = evidence_source  # LLMScorer's, for students that read evidence
         self.options = options or PromptOptions()
         self.max_new_tokens = max_new_tokens
@@ -51,7 +51,7 @@ class LiveExplainer:
         if n not in self._scorers:
             self._scorers[n] = LLMScorer(self.backend, self.template, self.options, n,
                                          evidence_source=self.evidence_source,
-                                         stop_loop_ngram=self.stop_loop_ngram)
+                                         decode=self.decode)
         return self._scorers[n]
 
     def forget(self) -> None:

@@ -23,7 +23,7 @@ from contextlib import nullcontext
 from ..cache import Cache
 from ..data.schema import Dataset, HistoryEntry, Sample
 from ..models.base import Backend
-from ..models.decoding import MAX_TOKENS
+from ..models.decoding import MAX_TOKENS, penalties, stop_loop_ngram
 from ..models.session import PromptSession
 from ..prompts import fit_history, get_template, parse_student_output
 from ..repeats import stop_when_looping
@@ -74,9 +74,13 @@ class LLMScorer(Scorer):
 
     def __init__(self, backend: Backend, template: str = "student",
                  options: PromptOptions | None = None, max_new_tokens: int = MAX_TOKENS,
-                 context: int | None = None, evidence_source=None, stop_loop_ngram: int = 0):
+                 context: int | None = None, evidence_source=None, decode: dict | None = None):
         self.backend = backend
-        self.stop_loop_ngram = stop_loop_ngram  # models/decoding.py: 0 = let rationales loop
+        # models/decoding.py: the penalties and loop stop its rationales are generated with
+        # (max_tokens is max_new_tokens'); None: the backend's own penalties, no loop stop
+        self.decode = decode
+        self.penalties = None if decode is None else penalties(decode)
+        self.stop_loop_ngram = stop_loop_ngram(decode)  # 0 = let rationales loop
         # (ds, sample) -> evidence fields or None, for datasets without their training ratings
         # (the app's demo pool); default: EvidenceIndex.fit(ds)
         self.evidence_source = evidence_source
@@ -202,7 +206,7 @@ class LLMScorer(Scorer):
     def _reasoning(self, session: PromptSession, label: int, ended: dict) -> Iterator[str]:
         answer = " Yes" if label else " No"
         pieces = session.stream(answer + REASONING_CUE, max_tokens=self.max_new_tokens,
-                                stop=["<|im_end|>", "\nPrediction:"])
+                                stop=["<|im_end|>", "\nPrediction:"], penalties=self.penalties)
         return self._loop_stop(pieces, ended) if self.stop_loop_ngram else pieces
 
     def _loop_stop(self, pieces, ended: dict) -> Iterator[str]:

@@ -179,7 +179,7 @@ def load_scorer(spec: str, ds: Dataset, decode: dict | None = None,
     if spec.startswith("authors:"):
         from .authors import AuthorsScorer
         return AuthorsScorer(ds, spec[len("authors:"):].strip())
-    from ..models.decoding import max_tokens, stop_loop_ngram
+    from ..models.decoding import max_tokens
     from .llm import LLMScorer
     from .options import PromptOptions
     from .students import resolve_student, student_backend
@@ -199,7 +199,5 @@ def load_scorer(spec: str, ds: Dataset, decode: dict | None = None,
         given = {**own, **{k: v for k, v in given.items() if v != getattr(defaults, k, None)}}
     opts = PromptOptions(**given)
     backend, decode = student_backend(info, decode, concurrency)
-    scorer = LLMScorer(backend, template=template, options=opts, max_new_tokens=max_tokens(decode),
-                       stop_loop_ngram=stop_loop_ngram(decode))
-    scorer.decode = decode
-    return scorer
+    return LLMScorer(backend, template=template, options=opts, max_new_tokens=max_tokens(decode),
+                     decode=decode)

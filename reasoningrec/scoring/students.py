@@ -5,7 +5,7 @@
                                            # with the card's Fashion decode settings
     info = resolve_student("student-evidence")
     info.spec, info.title, info.teacher, info.note, info.options, info.decode
-    backend = student_backend(info)        # its model, generating with its decode settings
+    backend, decode = student_backend(info)  # its model; LLMScorer(backend, decode=decode)
     decoding.max_tokens(info.decode)       # its explanation length cap (160 unless its card says)
     student_version(info, max_tokens=160)  # "student 72feb8737fa1; max_tokens=160"
 
@@ -14,8 +14,8 @@ options it learnt on; one whose adapter is missing falls back to the base SmolLM
 note says so (`fallback=False`, as `load_scorer` asks: a FileNotFoundError instead). Any other
 spec is served as given, with default prompt options and plain greedy decoding. A card's
 "decode" (models/decoding.py: repetition penalties, max_tokens, the loop stop), with the served
-dataset's entry of "decode_by_dataset" over it, is read here only, and `student_backend` loads
-the model with its penalties. This is the one resolution of a student name: the app
+dataset's entry of "decode_by_dataset" over it, is read here only; the scorer generates with
+it (the model is shared). This is the one resolution of a student name: the app
 (ui/service.py), the pool builder and `load_scorer` all call it, so they generate alike.
 """
 from __future__ import annotations
@@ -82,19 +82,20 @@ def resolve_student(name: str | None, backend: str = "llamacpp", fallback: bool 
 
 def student_backend(info: StudentInfo, overrides: dict | None = None,
                     concurrency: int | None = None):
-    """The loaded model of `info`, generating with its decode settings (`overrides`, e.g.
-    eval's --repeat-penalty, win); `concurrency`: requests in flight to an openai: server
-    (load_scorer checks the spec is one).
-    Returns (backend, the settings in effect)."""
+    """The loaded model of `info` (one per spec and process, whatever the decode settings:
+    LLMScorer(decode=...) passes them with each generation call) and the settings in effect,
+    its own with `overrides` (e.g. eval's --repeat-penalty) over them; `concurrency`: requests
+    in flight to an openai: server (load_scorer checks the spec is one).
+    Returns (backend, decode settings)."""
     from ..models.loader import load_backend
     from ..models.registry import parse_spec
     decode = decode_settings({**info.decode, **(overrides or {})})
-    sampler = penalties(decode)   # max_tokens is the caller's (LLMScorer's) to apply
+    sampler = penalties(decode)
     if sampler and parse_spec(info.spec).kind not in ("llamacpp", "hf"):
         raise ValueError(f"decode settings ({', '.join(sampler)}) apply to llama.cpp and "
                          f"transformers models, not {info.spec}")
     extra = {"max_concurrency": concurrency} if concurrency is not None else {}
-    return load_backend(info.spec, **sampler, **extra), decode
+    return load_backend(info.spec, **extra), decode
 
 
 def student_for(dataset: str, name: str | None = None, backend: str = "llamacpp") -> StudentInfo:

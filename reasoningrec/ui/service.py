@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..config import teacher_spec
 from ..demo_pool import POOL_DIR, DemoPool
-from ..models.decoding import MAX_TOKENS, max_tokens, stop_loop_ngram
+from ..models.decoding import MAX_TOKENS, max_tokens
 from ..models.loader import load_backend
 from ..scoring.live import LiveExplainer
 from ..scoring.options import PromptOptions
@@ -63,7 +63,7 @@ class AppService:
                 options = PromptOptions(**info.options) if info.options else None
                 explainer = LiveExplainer(
                     student_backend(info)[0], options=options, max_new_tokens=cap,
-                    evidence_source=pool.evidence_for, stop_loop_ngram=stop_loop_ngram(info.decode))
+                    evidence_source=pool.evidence_for, decode=info.decode)
                 if backend == "transformers":     # each model call inside @spaces.GPU
                     explainer = GPUExplainer(explainer)
                 loaded[key] = ServedStudent(info, explainer)
