@@ -6,6 +6,7 @@ named API through gradio_client against an in-process launch (SmolLM2, few token
 """
 from __future__ import annotations
 
+import html
 import os
 import socket
 import subprocess
@@ -261,8 +262,8 @@ def loop_stopped_user(pool, stopped: bool) -> str:
 
 @pytest.mark.slow
 def test_an_explanation_the_loop_stop_ended_says_so(client, pool):
-    """On the page (Run's last status) and in /explain's last update; one that ended by itself
-    does not."""
+    """On the page (a line under Run's explanation) and in /explain's last update; one that
+    ended by itself does not."""
     from reasoningrec.ui.run import LOOP_STOPPED_NOTE, RunEvents
     from reasoningrec.ui.service import AppService
     from reasoningrec.ui.views import ExplainViews
@@ -273,8 +274,10 @@ def test_an_explanation_the_loop_stop_ended_says_so(client, pool):
         user = pool.user("fashion", uid)
         draft = {"dataset": "fashion", "user_id": uid,
                  "history": [(h.item_id, h.liked) for h in user.sample.history]}
-        status = list(runs.run(None, "fashion", uid, draft, user.user.profile, ""))[-1][0]
-        assert "Done" in status and (LOOP_STOPPED_NOTE in status) == stopped, (uid, status)
+        last = list(runs.run(None, "fashion", uid, draft, user.user.profile, ""))[-1]
+        status, shown = last[0], last[2]
+        assert "Done" in status and "rr-explanation" in shown
+        assert (html.escape(LOOP_STOPPED_NOTE) in shown) == stopped, (uid, shown[-300:])
         final = client.submit("fashion", uid, "", None, "", 256, api_name="/explain").result()
         assert final["done"] and (final["stats"].get("stopped") == "repeating") == stopped
 

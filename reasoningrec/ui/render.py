@@ -99,8 +99,10 @@ def timing_line(after_click: dict[str, float], stats: dict) -> str:
     return " · ".join(parts)
 
 
-def explanation(text: str, spans: list[tuple[int, int, str]] = (), done: bool = True) -> str:
-    """Escaped text with the cited titles marked; a cursor while still streaming."""
+def explanation(text: str, spans: list[tuple[int, int, str]] = (), done: bool = True,
+                ended: str = "") -> str:
+    """Escaped text with the cited titles marked; a cursor while still streaming; `ended`: why
+    it ended early, in a muted line under it."""
     parts, at = [], 0
     for start, end, _ in spans:
         parts.append(escape(text[at:start]))
@@ -110,8 +112,10 @@ def explanation(text: str, spans: list[tuple[int, int, str]] = (), done: bool = 
     cursor = "" if done else '<span style="color:#9ca3af">▍</span>'
     body = "".join(parts) or ("" if not done else
                               '<span style="color:#9ca3af">(no explanation text)</span>')
+    why = (f'<div class="rr-ended" style="color:#6b7280;font-size:0.85em;margin-top:4px">'
+           f'{escape(ended)}</div>') if ended else ""
     return (f'<div class="rr-explanation" style="white-space:pre-wrap;line-height:1.5">'
-            f'{body}{cursor}</div>')
+            f'{body}{cursor}</div>{why}')
 
 
 def _head(title: str, how: str) -> str:

@@ -21,8 +21,8 @@ from ..scoring.llm import STOPPED_LOOPING
 from . import render
 from .state import InputError
 
-LOOP_STOPPED_NOTE = ("The student began repeating itself, so its explanation was ended there "
-                     "(P(Yes) is unchanged).")
+LOOP_STOPPED_NOTE = ("Ended here: the student began repeating itself (its answer and P(Yes) "
+                     "are unchanged).")
 STALE = ("The page changed (another dataset or user) while this Run waited for the model: "
          "press Run again.")
 
@@ -82,11 +82,11 @@ class RunEvents:
             return
         text = end_text(text)
         spans = cited_spans(text, items)
-        if stats.get("stopped") == STOPPED_LOOPING:
-            notes.append(("info", LOOP_STOPPED_NOTE))
+        ended = LOOP_STOPPED_NOTE if stats.get("stopped") == STOPPED_LOOPING else ""
         done = render.messages(notes + [("ok", f"Done · {student.title}")])
         timing = render.timing_line({k: v - click_at for k, v in marks.items()}, stats)
-        yield done, render.probability_bar(pred.p_yes, timing), render.explanation(text, spans), \
+        yield done, render.probability_bar(pred.p_yes, timing), \
+            render.explanation(text, spans, ended=ended), \
             history_view({s[2] for s in spans}), skip, skip, skip, skip
 
     def live_teacher(self, draft, profile, candidate, student_label):
