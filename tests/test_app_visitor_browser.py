@@ -2,8 +2,8 @@
 1400 px and 390 px: a dataset switch while the model serves someone else shows no error, the
 timing line counts from the click (checked against the browser's own clock), one status line
 shows the wait, the teacher panel stays still without a live teacher, the narrow page shows
-the answer above the history editor, Fashion items are told apart, and the Results tab
-breaks no word. Screenshots of each tab before and after a run (and of the wait) go to reports/screens/ (or
+the answer above the history editor, Fashion items are told apart, the Results tab
+breaks no word, and an explanation the loop stop ended says so under it. Screenshots of each tab before and after a run (and of the wait) go to reports/screens/ (or
 $REASONINGREC_SCREENS: the committed set in benchmarks/results/screens/ comes from
 `REASONINGREC_SCREENS=benchmarks/results/screens`), shrunk to small palette PNGs.
 
@@ -39,6 +39,9 @@ WATCH = """() => {
     if (busy('rr-student')) window.rr.busyStudent += 1;
   }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
 }"""
+
+
+CLEAR_STATUS = "document.querySelectorAll('#rr-status .rr-msg').forEach(e => e.remove())"
 
 
 def shot(page, name: str) -> None:
@@ -247,3 +250,45 @@ def test_rate_and_results_tabs_read_whole(app, browser, width):
     no_error_shown(page)
     shot(page, f"results_{width}")
     page.close()
+
+
+def test_an_explanation_the_loop_stop_ended_says_so_under_it(browser):
+    """With the card's own length cap (256 tokens), a Fashion pool user's explanation that the
+    loop stop ends carries a muted "Ended here: ..." line under it; the first Fashion user's,
+    which ends by itself, none. Screenshot: fashion_1400_loop_stopped."""
+    from reasoningrec.scoring.registry import default_student, load_scorer
+    from reasoningrec.ui import build_app
+    from reasoningrec.ui.run import LOOP_STOPPED_NOTE
+    from reasoningrec.ui.service import AppService
+    service = AppService.start()
+    ds, users = service.pool.datasets["fashion"], service.pool.users["fashion"]
+    scorer = load_scorer(default_student("fashion"), ds)
+    stopped = next(u.user_id for u in users
+                   if scorer.predict(ds, u.sample, explain=True).extra.get("stopped"))
+    assert users[0].user_id != stopped
+    demo = build_app(service)
+    try:
+        page = open_page(browser, launch_local(demo), 1400)
+        page.get_by_label("Amazon Fashion").check()
+        page.locator("#rr-authors .rr-authors").wait_for(timeout=30_000)
+        page.locator("#rr-status").get_by_text("Prompt ready").wait_for(timeout=180_000)
+        for uid in (users[0].user_id, stopped):
+            if uid != users[0].user_id:     # pick the user, wait for its own prompt
+                page.evaluate(CLEAR_STATUS)
+                page.locator("#rr-user input").click()
+                page.locator("#rr-user input").fill(f"user {uid} ·")
+                page.get_by_role("option").filter(has_text=f"user {uid} ·").first.click()
+                page.locator("#rr-status").get_by_text("Prompt ready").wait_for(timeout=180_000)
+            page.evaluate(CLEAR_STATUS)
+            page.locator("#rr-run").click()
+            page.locator("#rr-status").get_by_text("Done").wait_for(timeout=180_000)
+            ended = page.locator("#rr-explanation .rr-ended")
+            if uid == stopped:
+                assert ended.inner_text() == LOOP_STOPPED_NOTE
+            else:
+                assert ended.count() == 0
+        no_error_shown(page)
+        shot(page, "fashion_1400_loop_stopped")
+        page.close()
+    finally:
+        demo.close()
