@@ -25,6 +25,8 @@ from reasoningrec.prompts import build
 from reasoningrec.ui import render
 from reasoningrec.ui.state import InputError, build_request, parse_history
 
+from pool_users import loop_stopped_user
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -246,18 +248,6 @@ def test_api_explain_streams_and_ends_with_the_prediction(client, pool):
     assert pred["teacher"]["model"].startswith("Mixtral-8x7B-Instruct, the paper's teacher")
     assert pred["paper_student"]["p_yes"] == target.texts["authors"].p_yes
     assert pred["paper_student"]["run"] == "llama2-7b-chat/sample256_valsample800_lr1e-4_valauc"
-
-
-def loop_stopped_user(pool, stopped: bool) -> str:
-    """A Fashion pool user whose served explanation the loop stop ends (or does not): 3 of the
-    15 at student-fashion-k896's Fashion settings (47, 1034, 770 at this writing)."""
-    from reasoningrec.scoring.registry import default_student, load_scorer
-    ds = pool.datasets["fashion"]
-    scorer = load_scorer(default_student("fashion"), ds)
-    for user in pool.users["fashion"]:
-        if ("stopped" in scorer.predict(ds, user.sample, explain=True).extra) == stopped:
-            return user.user_id
-    pytest.fail(f"no Fashion pool user whose explanation is {'' if stopped else 'not '}stopped")
 
 
 @pytest.mark.slow

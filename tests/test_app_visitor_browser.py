@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from browser import chromium, launch_local
+from pool_users import loop_stopped_user
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENS = Path(os.environ.get("REASONINGREC_SCREENS") or ROOT / "reports" / "screens")
@@ -256,15 +257,12 @@ def test_an_explanation_the_loop_stop_ended_says_so_under_it(browser):
     """With the card's own length cap (256 tokens), a Fashion pool user's explanation that the
     loop stop ends carries a muted "Ended here: ..." line under it; the first Fashion user's,
     which ends by itself, none. Screenshot: fashion_1400_loop_stopped."""
-    from reasoningrec.scoring.registry import default_student, load_scorer
     from reasoningrec.ui import build_app
     from reasoningrec.ui.run import LOOP_STOPPED_NOTE
     from reasoningrec.ui.service import AppService
     service = AppService.start()
-    ds, users = service.pool.datasets["fashion"], service.pool.users["fashion"]
-    scorer = load_scorer(default_student("fashion"), ds)
-    stopped = next(u.user_id for u in users
-                   if scorer.predict(ds, u.sample, explain=True).extra.get("stopped"))
+    users = service.pool.users["fashion"]
+    stopped = loop_stopped_user(service.pool, True)
     assert users[0].user_id != stopped
     demo = build_app(service)
     try:
