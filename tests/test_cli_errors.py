@@ -1,7 +1,7 @@
 """Bad CLI values end in one line on stderr and a non-zero exit, never a silent default or a
 traceback (issue #14 point 11): training.teach --limit -5 / 0, a damaged --out file, a missing
 teacher model, two runs on one --out, --history-k -3 for a baseline, a bad prompt option on
-rank / teach / sft (flag or recipe), ratings restore from a file that is not a shard.
+rank / teach / sft (flag or recipe), training.sft's --data-dir spelling, ratings restore from a file that is not a shard.
 
     .venv/bin/python -m pytest tests/test_cli_errors.py -q
 """
@@ -88,6 +88,17 @@ def test_bad_prompt_options_are_one_line_on_every_command(tmp_path):
     one_line_error(r, "bad.yaml: history_k: must be at least 1, got 0")
     r = run("-m", "training.sft", "--with_profile", "maybe")
     one_line_error(r, "--with_profile: expected true/false, got 'maybe'")
+
+
+def test_sft_takes_the_data_dir_as_the_library_spells_it(tmp_path):
+    """The data loader's message says "pass --data-dir": training.sft takes that spelling (and
+    every other recipe key with hyphens) as well as --data_dir."""
+    missing = tmp_path / "no-such-data"
+    for flag in ("--data-dir", "--data_dir"):
+        r = run("-m", "training.sft", "--config",
+                "training/recipes/smollm2-135m-cpu-fashion-mixtral.yaml", flag, str(missing),
+                "--history-k", "3")
+        one_line_error(r, "data directory does not exist", str(missing))
 
 
 @pytest.mark.parametrize("source", ["/etc/passwd", "/etc"])

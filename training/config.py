@@ -160,9 +160,12 @@ def _default(f):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """One `--key` flag per field, defaulting to 'not given' so YAML values survive."""
+    """One `--key` flag per field (also spelt with hyphens, `--data-dir`, as the other
+    commands and the library's messages spell it), defaulting to 'not given' so YAML values
+    survive."""
     for name, f in FIELDS.items():
-        parser.add_argument(f"--{name}", default=argparse.SUPPRESS, metavar="VALUE",
+        spellings = dict.fromkeys([f"--{name}", f"--{name.replace('_', '-')}"])
+        parser.add_argument(*spellings, dest=name, default=argparse.SUPPRESS, metavar="VALUE",
                             help=f"{f.metadata['help']} (default: {_default(f)!r})")
 
 
