@@ -33,6 +33,13 @@ def test_parse_specs():
                                          tokenizer="/m/Llama-2-7b-chat-hf")
     assert str(parse_spec(spec)) == spec
     assert parse_spec("smollm2").target == str(smollm2_gguf())
+    # a short base name takes a LoRA as a llamacpp: spec does (a CPU run's own adapter)
+    assert parse_spec("smollm2+runs/x/gguf/lora.gguf") == ModelSpec(
+        "llamacpp", str(smollm2_gguf()), "runs/x/gguf/lora.gguf")
+    with pytest.raises(ValueError, match="minilm takes no adapter"):
+        parse_spec("minilm+x.gguf")
+    with pytest.raises(ValueError, match="names no adapter"):
+        parse_spec("smollm2+")
     for bad, msg in [("", "empty"), ("gpt-7", "unknown model spec"), ("hf:", "names no model"),
                      ("openai:http://x/v1", "openai:<base_url>#<model>")]:
         with pytest.raises(ValueError, match=msg):

