@@ -99,6 +99,16 @@ def test_sft_takes_the_data_dir_as_the_library_spells_it(tmp_path):
                 "training/recipes/smollm2-135m-cpu-fashion-mixtral.yaml", flag, str(missing),
                 "--history-k", "3")
         one_line_error(r, "data directory does not exist", str(missing))
+        assert "de-quantizing" not in r.stderr  # refused before the base model loads
+
+
+def test_sft_names_a_missing_teacher_file_before_loading_the_model(tmp_path, data_dir):
+    missing = tmp_path / "no-such-file.jsonl"
+    r = run("-m", "training.sft", "--config",
+            "training/recipes/smollm2-135m-cpu-fashion-mixtral.yaml",
+            "--data-dir", str(data_dir), "--teacher-jsonl", str(missing))
+    one_line_error(r, "teacher_jsonl not found", str(missing), "training.import_teacher")
+    assert "de-quantizing" not in r.stderr
 
 
 @pytest.mark.parametrize("source", ["/etc/passwd", "/etc"])
