@@ -1,7 +1,8 @@
 """Explanation quality on real samples: grounding catches invented titles, the checker catches
 a rationale that argues against its own prediction, `eval --explanations` writes and resumes,
 similarity (MiniLM cosine, BERTScore F1) to the paper's real Mixtral teacher is computed
-whenever the dataset has its rationales, and the authors' replayed 7B student is measured.
+whenever the dataset has its rationales, the authors' replayed 7B student is measured, and the
+README's GPU command (hf: student and hf: judge) runs end to end.
 
     nice -n 19 .venv/bin/python -m pytest tests/test_explanations.py -q     # + -m slow: SmolLM2
 
@@ -504,3 +505,27 @@ def test_checker_never_reads_a_prediction_written_mid_text(fashion, tmp_path):
                               progress=False)
         again = json.loads(path.read_text())
         assert again["lexical_stance"] != "stale" and again["checker_input"] == 3
+
+
+@pytest.mark.slow
+def test_the_gpu_path_of_eval_explanations_runs(fashion, data_dir, tmp_path, capsys):
+    """The README's GPU command for the paper's 800 (student and checker on transformers,
+    `hf:` specs), run here on the CPU for 2 samples and short texts: P(Yes), generation, the
+    hf: judge and the similarity to Mixtral all go through."""
+    from reasoningrec.models import smollm2_gguf
+    base = smollm2_gguf()
+    folder = tmp_path / "r"
+    code = main(["eval", "--dataset", "fashion", "--data-dir", str(data_dir), "--sample",
+                 "paper", "--limit", "2", "--model",
+                 f"hf:{base}+assets/student_fashion_k896/peft", "--explanations", "--checker",
+                 f"hf:{base}", "--max-tokens", "24", "--report-dir", str(folder),
+                 "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    explained = json.loads((folder / "metrics.json").read_text())["explanations"]
+    assert explained["n_rationales"] == 2
+    assert explained["checker"] == f"llm-continuation:hf:{base}"
+    assert explained["consistency"] is not None
+    assert explained["teacher"]["variant"] == "mixtral-8x7b" and explained["teacher"]["n"] == 2
+    assert 0 < explained["teacher"]["bertscore_f1"]["mean"] < 1
+    rows = [json.loads(line) for line in (folder / "explanations.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and all(0 < r["tokens"] <= 24 for r in rows)
