@@ -38,7 +38,7 @@ from reasoningrec.scoring.llm import LLMScorer
 from reasoningrec.scoring.options import prompt_options
 
 from .config import ConfigError, TrainConfig, add_arguments, load_config, to_dict
-from .sft_data import build_examples, collate
+from .sft_data import build_examples, check_teacher_file, collate
 
 
 def load_base(spec: str, dtype=None):
@@ -162,14 +162,6 @@ def write_outputs(out: Path, trainer, cfg: TrainConfig, base: str,
     return meta
 
 
-def check_files(cfg: TrainConfig) -> None:
-    """The teacher file, checked in a moment rather than after the base model loads
-    (init_adapter is checked with the recipe, training/config.py)."""
-    if cfg.teacher_jsonl and not Path(cfg.teacher_jsonl).expanduser().is_file():
-        raise FileNotFoundError(f"teacher_jsonl not found: {cfg.teacher_jsonl} (write it with "
-                                "python -m training.teach or training.import_teacher)")
-
-
 def train(cfg: TrainConfig, base=None, callbacks=()) -> dict:
     """Train per `cfg`. `base` = (model, tokenizer) already built (benchmarks/gpu_sft_shape.py
     passes a random-init model of a given shape); `callbacks` are extra TrainerCallbacks."""
@@ -185,7 +177,7 @@ def train(cfg: TrainConfig, base=None, callbacks=()) -> dict:
     flags = precision_flags(cfg)
     dtype = torch.bfloat16 if flags["bf16"] else torch.float16 if flags["fp16"] else None
     ds = load_dataset(cfg.dataset, cfg.data_dir)  # bad inputs fail before the model loads
-    check_files(cfg)
+    check_teacher_file(cfg)
     model, tokenizer = base or load_base(cfg.model, dtype)
     if flags["fp16"]:
         model = model.float()  # fp16 AMP wants fp32 master weights for the LoRA parameters

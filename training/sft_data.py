@@ -54,13 +54,19 @@ def teacher_rows(path: Path, only_verified: bool, min_words: int = 8) -> dict[st
     return rows
 
 
+def check_teacher_file(cfg: TrainConfig) -> None:
+    """A recipe's teacher file exists (training.sft checks it before the base model loads)."""
+    if cfg.teacher_jsonl and not Path(cfg.teacher_jsonl).expanduser().is_file():
+        raise FileNotFoundError(f"teacher_jsonl not found: {cfg.teacher_jsonl} (write it with "
+                                "python -m training.teach or training.import_teacher)")
+
+
 def build_examples(cfg: TrainConfig, ds, scorer, tokenizer):
     """(train examples, validation prompts with labels)."""
     path = Path(cfg.teacher_jsonl)
+    check_teacher_file(cfg)
     if not cfg.reasoning and not cfg.teacher_jsonl:  # direct answers need labels only
         rows = {s.sample_id: {} for s in ds.splits["train"]}
-    elif not path.is_file():
-        raise SystemExit(f"teacher_jsonl not found: {path} (run python -m training.teach)")
     else:
         rows = teacher_rows(path, cfg.only_verified, cfg.min_rationale_words)
     by_id = {s.sample_id: s for split in ds.splits.values() for s in split}

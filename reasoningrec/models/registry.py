@@ -122,19 +122,25 @@ class ModelSpec:
         return s
 
 
+def expand_short_name(spec: str) -> str:
+    """`smollm2` (or `smollm2+runs/x/gguf/lora.gguf`: a base shipped in a wheel + a LoRA) as
+    the spec it stands for; any other spec as it is. Raises ValueError for a bad adapter."""
+    short, plus, adapter = spec.partition("+")
+    if short not in SHORT_NAMES:
+        return spec
+    expanded = SHORT_NAMES[short]()
+    if plus and not expanded.startswith("llamacpp:"):
+        raise ValueError(f"model spec {spec!r}: {short} takes no adapter")
+    if plus and not adapter:
+        raise ValueError(f"model spec {spec!r} names no adapter after '+'")
+    return expanded + plus + adapter
+
+
 def parse_spec(spec: str) -> ModelSpec:
     """Parse a model spec string; short names are expanded first. Raises ValueError."""
     if not spec or not spec.strip():
         raise ValueError("empty model spec")
-    spec = spec.strip()
-    short, plus, adapter = spec.partition("+")
-    if short in SHORT_NAMES:  # smollm2+runs/x/gguf/lora.gguf: a base shipped in a wheel + LoRA
-        spec = SHORT_NAMES[short]()
-        if plus and not spec.startswith("llamacpp:"):
-            raise ValueError(f"model spec {short + plus + adapter!r}: {short} takes no adapter")
-        if plus and not adapter:
-            raise ValueError(f"model spec {short + plus!r} names no adapter after '+'")
-        spec += plus + adapter
+    spec = expand_short_name(spec.strip())
     kind, sep, rest = spec.partition(":")
     if not sep or kind not in (*BACKEND_KINDS, "st"):
         raise ValueError(f"unknown model spec {spec!r}: expected llamacpp:<gguf>[+<lora>], "

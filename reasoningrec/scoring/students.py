@@ -107,8 +107,8 @@ def model_version(spec: str, max_tokens: int, settings: str = "") -> str:
     """A short fingerprint of the model files a spec names (size + first MiB of each) and of
     the prompt settings, plus the generation length: a new adapter or setting gives a new
     version and new explanations."""
-    from ..models.registry import SHORT_NAMES, parse_spec
-    resolved = str(parse_spec(spec)) if spec.partition("+")[0] in SHORT_NAMES else spec
+    from ..models.registry import expand_short_name
+    resolved = expand_short_name(spec)
     digest = hashlib.sha256(f"{resolved.split(':', 1)[0]}|{settings}".encode())
     for part in resolved.split(":", 1)[-1].split("+"):
         path = Path(part)
