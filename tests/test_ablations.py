@@ -171,7 +171,7 @@ def test_student_without_reasoning_trains_on_yes_no_only(tiny_model, data_dir,  
 
 
 def test_answer_only_samples_add_labelled_prompts_without_rationales(tiny_model, data_dir,  # noqa: F811
-                                                                      tmp_path):
+                                                                      tmp_path, monkeypatch):
     """The hybrid recipe's extra samples: other train-split users, the same (evidence) prompt,
     the answer token as the only target; the teacher's rows keep their rationales."""
     from transformers import AutoTokenizer
@@ -184,8 +184,9 @@ def test_answer_only_samples_add_labelled_prompts_without_rationales(tiny_model,
     teacher.write_text("".join(json.dumps({"sample_id": s.sample_id, "label": s.label,
                                            "rationale": "It fits the kind of films this user liked before."})
                                + "\n" for s in picked))
+    monkeypatch.setenv("HOME", str(tmp_path))  # a recipe's "~/..." teacher path is read too
     cfg = load_config(None, {"model": str(tiny_model.hf_dir), "dataset": "ml1m",
-                             "data_dir": str(data_dir), "teacher_jsonl": str(teacher),
+                             "data_dir": str(data_dir), "teacher_jsonl": "~/teacher.jsonl",
                              "train_samples": "4", "answer_only_samples": "6", "val_samples": "4",
                              "evidence": "true", "history_k": "5", "max_length": "512",
                              "completion_tokens": "24"})

@@ -63,7 +63,7 @@ def check_teacher_file(cfg: TrainConfig) -> None:
 
 def build_examples(cfg: TrainConfig, ds, scorer, tokenizer):
     """(train examples, validation prompts with labels)."""
-    path = Path(cfg.teacher_jsonl)
+    path = Path(cfg.teacher_jsonl).expanduser()
     check_teacher_file(cfg)
     if not cfg.reasoning and not cfg.teacher_jsonl:  # direct answers need labels only
         rows = {s.sample_id: {} for s in ds.splits["train"]}
