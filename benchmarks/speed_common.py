@@ -72,12 +72,24 @@ def load() -> str:
 
 
 def machine(settings: bool = True) -> str:
-    """Date, architecture, CPUs and (settings=True) the thread settings this process uses."""
+    """Date, architecture, CPU model, CPUs and (settings=True) the thread settings this
+    process uses. The model matters: the same 2-core sandbox has run on different hosts."""
     from reasoningrec.config import cpu_threads, decode_threads
     line = (f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-            f"{platform.machine()}, {os.cpu_count()} CPUs")
+            f"{platform.machine()}{cpu_model()}, {os.cpu_count()} CPUs")
     return line + (f", {cpu_threads()} threads ({decode_threads()} decoding), {openmp_wait()}"
                    if settings else "")
+
+
+def cpu_model() -> str:
+    """" (AMD EPYC)": the first "model name" of /proc/cpuinfo, "" where there is none."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f" ({line.split(':', 1)[1].strip()})"
+    except OSError:
+        pass
+    return ""
 
 
 def openmp_wait() -> str:

@@ -109,6 +109,41 @@ def test_student_prompt_ends_exactly_where_yes_or_no_is_read(ml1m, tokenizer):
         assert parse_student_output(completion) == (label, "She loves Disney animation.")
 
 
+@pytest.mark.parametrize("name", ["student", "student_direct", "zero_shot"])
+def test_candidate_last_opens_the_answer_by_naming_the_candidate(ml1m, fashion, tokenizer, name):
+    """candidate_last: the user turn holds history and request only; the assistant turn opens
+    with "Prediction for the target movie - <title> (<values>):" (no "Year:"/"Genres:" labels),
+    its evidence before the answer, and " Yes"/" No" is the next token on the same footing as
+    the paper's layout (the prompt's tokens are a prefix of prompt + answer)."""
+    from reasoningrec.scoring.rendered import RenderedPrompt
+    for ds in (ml1m, fashion):
+        sample = ds.splits["test"][0]
+        target = ds.item(sample.target)
+        prompt = build(name, ds, sample, candidate_last=True, with_description=False)
+        noun = "movie" if ds is ml1m else "item"
+        assert prompt.assistant_prefix == (f"Prediction for the target {noun} - "
+                                           f"{item_line(target, False, labels=False)}:")
+        assert target.title not in prompt.messages[-1]["content"]
+        assert "Year:" not in prompt.assistant_prefix and prompt.answer_texts == STUDENT_ANSWERS
+        text = prompt.text(tokenizer)
+        assert text.endswith("<|im_start|>assistant\n" + prompt.assistant_prefix)
+        rendered = RenderedPrompt(prompt, text, 0, (), 0)
+        assert text[len(rendered.shared_prefix):] == prompt.assistant_prefix.split(" - ", 1)[1]
+        prompt_ids = encode(tokenizer, text)
+        for answer in STUDENT_ANSWERS:
+            (answer_id,) = encode(tokenizer, answer)
+            assert encode(tokenizer, text + answer + "\nReasoning: x")[:len(prompt_ids) + 1] == \
+                prompt_ids + [answer_id]
+    sample = ml1m.sample("test", "1")
+    with_evidence = build(name, ml1m, sample, candidate_last=True,
+                          evidence="Community evidence: 12 users watched it, 75% liked it.")
+    assert with_evidence.assistant_prefix.endswith(
+        "\nCommunity evidence: 12 users watched it, 75% liked it.\nPrediction:")
+    assert "Description: " in with_evidence.assistant_prefix  # with_description shows it too
+    assert item_line(ml1m.item("1"), False, labels=False) == \
+        "Toy Story (1995; Animation, Children's, Comedy)"
+
+
 @pytest.mark.parametrize("name", ["zero_shot", "tallrec"])
 def test_turn_start_prompts_answer_with_the_first_assistant_token(ml1m, tokenizer, name):
     prompt = build(name, ml1m, ml1m.sample("test", "1"))

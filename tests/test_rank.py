@@ -40,9 +40,10 @@ def test_fast_ranking_matches_naive_scores(ml1m, tiny_model):  # noqa: F811
 
 
 def test_candidate_last_layout_ranks_alike_from_a_longer_shared_prefix(ml1m, tiny_model):  # noqa: F811
-    """candidate_last puts the request before the candidate: the candidates' prompts share
-    everything but the candidate line (and the answer cue), so far fewer tokens are left per
-    candidate than in the paper's layout, and the fast path still equals the naive loop."""
+    """candidate_last names the candidate in the answer's first line: the candidates' prompts
+    share everything but that line (the request and the chat turn markers too), so far fewer
+    tokens are left per candidate than in the paper's layout, and the fast path still equals
+    the naive loop."""
     from reasoningrec.scoring.options import PromptOptions
     backend = load_backend(f"llamacpp:{tiny_model.gguf}")
     sample = ml1m.sample("test", "1")
@@ -62,9 +63,14 @@ def test_candidate_last_layout_ranks_alike_from_a_longer_shared_prefix(ml1m, tin
         naive = dict(rank_candidates(scorer, ml1m, sample, ids, fast=False)[0])
         for item_id, p in fast:
             assert p == pytest.approx(naive[item_id], abs=1e-6)
-    assert max(tails[True]) < min(tails[False]) / 2
+    assert max(tails[True]) < min(tails[False]) / 3
     with pytest.raises(ValueError, match="no candidate-last layout"):
         LLMScorer(backend, "tallrec", PromptOptions(candidate_last=True))
+    # a server templates the chat itself: it would never see a candidate named in the answer
+    from reasoningrec.models.openai import OpenAIBackend
+    with pytest.raises(ValueError, match="cannot continue an assistant turn"):
+        LLMScorer(OpenAIBackend("http://127.0.0.1:9", "m"), "student",
+                  PromptOptions(candidate_last=True))
 
 
 def test_hf_batched_ranking_matches_one_at_a_time(ml1m, tiny_model):  # noqa: F811

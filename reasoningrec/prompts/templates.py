@@ -44,8 +44,10 @@ STUDENT_ANSWERS = (" Yes", " No")      # continuations of "Prediction:"
 TURN_START_ANSWERS = ("Yes", "No")     # at the start of an assistant turn
 PROFILE_HISTORY = 15                   # the paper profiles users from their first 15 items
 # Prompt.meta key of the predicting templates: where, in the last message, the text that
-# depends on the candidate item begins (all before it is shared by a user's candidates)
+# depends on the candidate item begins (all before it is shared by a user's candidates); with
+# CANDIDATE_IN_ANSWER set, where it begins in the assistant prefix instead (candidate_last)
 CANDIDATE_AT = "candidate_at"
+CANDIDATE_IN_ANSWER = "candidate_in_answer"
 ALPACA_PREAMBLE = ("Below is an instruction that describes a task, paired with an input that "
                    "provides further context. Write a response that appropriately completes "
                    "the request.")
@@ -144,26 +146,44 @@ def _predict_context(ds, sample, history, with_profile, with_description, profil
 
 def _target_named(words, target, candidate_last: bool) -> str:
     """How the request names the candidate: by title (the paper), or by place (candidate last)."""
-    return (f"the target {words.noun} given last" if candidate_last else
-            f"the target {words.noun} - \"{item_title(target)}\"")
+    return (f"the target {words.noun} named at the start of your answer" if candidate_last
+            else f"the target {words.noun} - \"{item_title(target)}\"")
 
 
-def _user_text(head: str, candidate: str, ask: str, candidate_last: bool) -> tuple[str, int]:
-    """(user text, CANDIDATE_AT). The paper's layout: history, candidate, request (which names
-    the candidate again). candidate_last (ours): history, request, then the candidate (and its
-    evidence) as the very last lines, so a user's candidates share all but their last ~35
-    tokens (scoring/rank.py)."""
-    if candidate_last:
-        start, text = len(head + ask) + 1, (head + ask + "\n" + candidate).rstrip("\n")
-    else:
-        start, text = len(head), head + candidate + ask
-    return text, start + candidate.index(" - ") + 3
+def _answer_format(words, candidate_last: bool) -> str:
+    """The request's answer line: "Prediction: Yes or No", or (candidate last) the line the
+    assistant turn opens with."""
+    return (f"{_answer_lead(words)}<{words.noun}>: Yes or No" if candidate_last else
+            f"{STUDENT_PREFIX} Yes or No")
+
+
+def _answer_lead(words) -> str:
+    return f"Prediction for the target {words.noun} - "
+
+
+def _layout(head: str, candidate: str, ask: str, words, target, with_description,
+            evidence, candidate_last: bool) -> tuple[str, str, dict]:
+    """(user text, assistant prefix, meta). The paper's layout: history, candidate, request
+    (which names the candidate again); the assistant turn opens with "Prediction:".
+    candidate_last (ours): history and request in the user turn, and the assistant turn opens
+    by naming the candidate, tersely ("Prediction for the target movie - Heat (1995; Action,
+    Crime, Thriller):", attribute values without their labels; its evidence before the
+    answer), so a user's candidates share all but ~15 tokens, the turn markers included
+    (scoring/rank.py). Either way the answer (" Yes"/" No") is the next token."""
+    if not candidate_last:
+        return (head + candidate + ask, STUDENT_PREFIX,
+                {CANDIDATE_AT: len(head) + candidate.index(" - ") + 3})
+    lead = _answer_lead(words)
+    named = lead + item_line(target, with_description, labels=False)
+    ev = _evidence_line(evidence).strip()
+    prefix = named + (f"\n{ev}\n{STUDENT_PREFIX[:-1]}" if ev else "") + ":"
+    return head + ask, prefix, {CANDIDATE_AT: len(lead), CANDIDATE_IN_ANSWER: True}
 
 
 def student_v1(ds, sample, *, history=None, with_profile=True, with_description=True,
                profile=None, evidence: str | None = None, candidate_last: bool = False) -> Prompt:
     """Prediction-first student prompt; the assistant turn already holds "Prediction:".
-    `candidate_last`: the request before the candidate (ours, _user_text)."""
+    `candidate_last`: the candidate in the answer's first line (ours, _layout)."""
     return _student("student/v1", ds, sample, history, with_profile, with_description, profile,
                     evidence, candidate_last)
 
@@ -183,18 +203,19 @@ def _student(name, ds, sample, history, with_profile, with_description, profile,
     words, system, head, candidate, ids, target = _predict_context(
         ds, sample, history, with_profile, with_description, profile, evidence)
     task = f"Predict whether the user will like {_target_named(words, target, candidate_last)}"
+    answer = _answer_format(words, candidate_last)
     if name.startswith("student_direct"):
-        ask = f"{task}. Answer in the following format -\nPrediction: Yes or No"
+        ask = f"{task}. Answer in the following format -\n{answer}"
     else:
         ask = (f"{task}, then explain with reasoning in at most 100 words. Answer in the "
-               f"following format -\nPrediction: Yes or No\nReasoning: why the user will like "
+               f"following format -\n{answer}\nReasoning: why the user will like "
                f"or dislike it")
-    user, at = _user_text(head, candidate, "Do not use any information not mentioned above. "
-                          + ask, candidate_last)
+    user, opened, meta = _layout(head, candidate, "Do not use any information not mentioned "
+                                 "above. " + ask, words, target, with_description, evidence,
+                                 candidate_last)
     return Prompt(name, ({"role": "system", "content": system},
                          {"role": "user", "content": user}), ids,
-                  assistant_prefix=STUDENT_PREFIX, answer_texts=STUDENT_ANSWERS,
-                  meta={CANDIDATE_AT: at})
+                  assistant_prefix=opened, answer_texts=STUDENT_ANSWERS, meta=meta)
 
 
 def student_completion(label: int, reasoning: str | None) -> str:
@@ -219,15 +240,21 @@ def parse_student_output(text: str) -> tuple[int | None, str]:
 
 def zero_shot_v1(ds, sample, *, history=None, with_profile=True, with_description=True,
                  profile=None, evidence: str | None = None, candidate_last: bool = False) -> Prompt:
-    """Same context as the student; the answer is the first assistant token."""
+    """Same context as the student; the answer is the first assistant token (candidate last:
+    the first after the assistant turn's opening line, _layout)."""
     words, system, head, candidate, ids, target = _predict_context(
         ds, sample, history, with_profile, with_description, profile, evidence)
     ask = (f"Will the user like {_target_named(words, target, candidate_last)}? Answer with "
            f"only Yes or No.")
-    user, at = _user_text(head, candidate, ask, candidate_last)
+    user, opened, meta = _layout(head, candidate, ask, words, target, with_description,
+                                 evidence, candidate_last)
+    if not candidate_last:
+        opened = ""
     return Prompt("zero_shot/v1", ({"role": "system", "content": system},
                                    {"role": "user", "content": user}), ids,
-                  answer_texts=TURN_START_ANSWERS, meta={CANDIDATE_AT: at})
+                  assistant_prefix=opened,
+                  answer_texts=STUDENT_ANSWERS if candidate_last else TURN_START_ANSWERS,
+                  meta=meta)
 
 
 def tallrec_v1(ds, sample, *, history=None, with_profile=True, with_description=True,

@@ -66,10 +66,13 @@ def wording(ds: Dataset) -> Wording:
     return Wording("item", "items", f"{category} product recommender".strip(), "purchased")
 
 
-def item_line(item: Item, with_description: bool = True) -> str:
+def item_line(item: Item, with_description: bool = True, labels: bool = True) -> str:
     """`Title (Year: 1995; Genres: Comedy) Description: ...`, each field capped; with
-    `with_description=False` no description/summary/plot text at all."""
-    attrs = [f"{key.replace('_', ' ').capitalize()}: {cap_text(value, 'attribute')}"
+    `with_description=False` no description/summary/plot text at all; with `labels=False`
+    the attribute values alone, `Title (1995; Comedy)` (fewer tokens: the candidate-last
+    layout's answer line)."""
+    attrs = [(f"{key.replace('_', ' ').capitalize()}: " if labels else "")
+             + cap_text(value, "attribute")
              for key, value in item.attributes.items()
              if key not in DESCRIPTION_KEYS + HIDDEN_KEYS and str(value).strip()]
     line = cap_text(item.title, "title") or f"item {item.id}"

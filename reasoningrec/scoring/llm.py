@@ -99,6 +99,10 @@ class LLMScorer(Scorer):
                 self.template.split("/")[0] not in CANDIDATE_LAST_TEMPLATES:
             raise ValueError(f"template {self.template} has no candidate-last layout; those "
                              f"that have: {', '.join(CANDIDATE_LAST_TEMPLATES)}")
+        if self.options.candidate_last and not backend.local_template:
+            raise ValueError(f"{backend.name} templates chats itself, so it cannot continue an "
+                             f"assistant turn that names the candidate (candidate_last); serve "
+                             f"this student through llama.cpp or transformers")
         self._chat = BackendChat(backend)
 
     def render(self, ds: Dataset, sample: Sample, profile: str | None = None, *,

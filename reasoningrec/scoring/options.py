@@ -57,10 +57,12 @@ class PromptOptions:
                "estimate; training ratings only; reasoningrec/scoring/evidence.py; ours, not "
                "the paper's)", flag="--evidence")
     candidate_last: bool = option(
-        False, "put the candidate (and its evidence) last in the prompt, after the request, "
-               "instead of between the history and the request (ours, not the paper's: a "
-               "user's candidates then share all but their last ~30 tokens, so ranking many "
-               "evaluates ~3x fewer tokens; a student must be trained with it)",
+        False, "name the candidate (and its evidence) last, in the answer's first line "
+               "(\"Prediction for the target movie - Heat (1995; Action, Crime, Thriller): Yes\"), "
+               "after the request, instead of between the history and the request (ours, not "
+               "the paper's: a user's candidates then share all but ~15 tokens, so ranking "
+               "many evaluates ~6x fewer; a student must be trained with it; llama.cpp and "
+               "transformers only)",
         flag="--candidate-last")
 
     def __post_init__(self):

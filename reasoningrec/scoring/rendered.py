@@ -9,8 +9,8 @@ Everything downstream reads these fields instead of rendering again: predict and
 explanation score `text`, the app's live explainer keys its kept states by it, rank scores many
 candidates' tails after one `shared_prefix`, training tokenizes it (`token_ids`).
 `shared_prefix` is the text before the candidate-specific part (templates.CANDIDATE_AT): the
-system turn, profile and history, identical for every candidate shown the same history; "" for
-a template that does not mark it.
+system turn, profile and history (candidate last: also the request and the turn markers),
+identical for every candidate shown the same history; "" for a template that does not mark it.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from functools import cached_property
 
 from ..data.schema import HistoryEntry
 from ..models.session import common_prefix_length
-from ..prompts.templates import CANDIDATE_AT
+from ..prompts.templates import CANDIDATE_AT, CANDIDATE_IN_ANSWER
 from ..prompts.text import Prompt
 
 
@@ -61,6 +61,9 @@ class RenderedPrompt:
     @cached_property
     def shared_prefix(self) -> str:
         at = self.prompt.meta.get(CANDIDATE_AT)
+        if at is not None and self.prompt.meta.get(CANDIDATE_IN_ANSWER):
+            opened = self.prompt.assistant_prefix   # the candidate is in the answer's first line
+            return self.text[:len(self.text) - len(opened) + at] if self.text.endswith(opened) else ""
         content = self.prompt.messages[-1]["content"]
         start = self.text.rfind(content)
         if at is None or start < 0:   # unmarked, or a chat template that rewrote the content
