@@ -162,16 +162,17 @@ def _answer_lead(words) -> str:
 
 
 def _layout(head: str, candidate: str, ask: str, words, target, with_description,
-            evidence, candidate_last: bool) -> tuple[str, str, dict]:
+            evidence, candidate_last: bool, opening: str) -> tuple[str, str, dict]:
     """(user text, assistant prefix, meta). The paper's layout: history, candidate, request
-    (which names the candidate again); the assistant turn opens with "Prediction:".
+    (which names the candidate again); the assistant turn opens with `opening` ("Prediction:"
+    for the student, nothing for zero-shot).
     candidate_last (ours): history and request in the user turn, and the assistant turn opens
     by naming the candidate, tersely ("Prediction for the target movie - Heat (1995; Action,
     Crime, Thriller):", attribute values without their labels; its evidence before the
     answer), so a user's candidates share all but ~15 tokens, the turn markers included
     (scoring/rank.py). Either way the answer (" Yes"/" No") is the next token."""
     if not candidate_last:
-        return (head + candidate + ask, STUDENT_PREFIX,
+        return (head + candidate + ask, opening,
                 {CANDIDATE_AT: len(head) + candidate.index(" - ") + 3})
     lead = _answer_lead(words)
     named = lead + item_line(target, with_description, labels=False)
@@ -212,7 +213,7 @@ def _student(name, ds, sample, history, with_profile, with_description, profile,
                f"or dislike it")
     user, opened, meta = _layout(head, candidate, "Do not use any information not mentioned "
                                  "above. " + ask, words, target, with_description, evidence,
-                                 candidate_last)
+                                 candidate_last, STUDENT_PREFIX)
     return Prompt(name, ({"role": "system", "content": system},
                          {"role": "user", "content": user}), ids,
                   assistant_prefix=opened, answer_texts=STUDENT_ANSWERS, meta=meta)
@@ -247,9 +248,7 @@ def zero_shot_v1(ds, sample, *, history=None, with_profile=True, with_descriptio
     ask = (f"Will the user like {_target_named(words, target, candidate_last)}? Answer with "
            f"only Yes or No.")
     user, opened, meta = _layout(head, candidate, ask, words, target, with_description,
-                                 evidence, candidate_last)
-    if not candidate_last:
-        opened = ""
+                                 evidence, candidate_last, "")
     return Prompt("zero_shot/v1", ({"role": "system", "content": system},
                                    {"role": "user", "content": user}), ids,
                   assistant_prefix=opened,
