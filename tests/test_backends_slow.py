@@ -63,3 +63,29 @@ def test_prefix_reuse_equals_full_prompts(smollm2):
 def test_short_name_loads_the_same_model():
     backend = load_backend("smollm2")
     assert backend.name == f"llamacpp:{smollm2_gguf()}"
+
+
+def test_a_gguf_is_converted_for_transformers_once_with_the_same_tokenizer(tmp_path, monkeypatch,
+                                                                          smollm2):
+    """hf: reads a .gguf through its converted folder (models/gguf_folder.py): made on first
+    use, reused after; the folder's tokenizer and chat template are the GGUF's own, and its
+    P(Yes) is llama.cpp's on the same file (same weights) within Q4_1-vs-fp32 rounding."""
+    from reasoningrec.models import gguf_folder
+    from reasoningrec.models.hf import HFBackend, load_tokenizer
+    monkeypatch.setenv("REASONINGREC_CACHE_DIR", str(tmp_path))
+    gguf = smollm2_gguf()
+    before = gguf_folder.stats["conversions"]
+    folder = gguf_folder.transformers_source(gguf)
+    assert folder.parent == tmp_path / gguf_folder.FOLDER and (folder / "config.json").is_file()
+    assert gguf_folder.transformers_source(gguf) == folder          # reused, not converted again
+    assert gguf_folder.stats["conversions"] == before + 1
+    assert not [p for p in folder.parent.iterdir() if p.name.endswith(".tmp")]
+    assert gguf_folder.transformers_source(tmp_path) == tmp_path    # not a GGUF: as it is
+    direct = load_tokenizer(gguf.parent, gguf_file=gguf.name)
+    converted = load_tokenizer(folder)
+    text = smollm2.apply_chat([{"role": "user", "content": QUESTION + " Café, naïve — 1995."}])
+    assert converted(text)["input_ids"] == direct(text)["input_ids"] == smollm2.tokenize(text)
+    assert converted.chat_template == direct.chat_template
+    hf = HFBackend(str(gguf))
+    print(f"P(Yes) transformers {hf.p_yes(text).p_yes:.4f}, llama.cpp {smollm2.p_yes(text).p_yes:.4f}")
+    assert hf.p_yes(text).p_yes == pytest.approx(smollm2.p_yes(text).p_yes, abs=0.03)

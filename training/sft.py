@@ -43,22 +43,21 @@ from .sft_data import build_examples, check_teacher_file, collate
 
 def load_base(spec: str, dtype=None):
     """(model, tokenizer) for an HF folder, a Hub id, a .gguf file or 'smollm2'. A GGUF is
-    dequantised to fp32; its quantization config is removed so the model trains and saves."""
+    read as its fp32 folder (reasoningrec/models/gguf_folder.py: no quantization config, so
+    the model trains and saves)."""
     import torch
     from transformers import AutoModelForCausalLM
 
+    from reasoningrec.models.gguf_folder import transformers_source
     from reasoningrec.models.hf import load_tokenizer
     from reasoningrec.models.registry import resolve_local, smollm2_gguf
 
     source = smollm2_gguf() if spec == "smollm2" else resolve_local(spec, "base model")
-    extra = {}
-    if isinstance(source, Path) and source.is_file():
-        source, extra = source.parent, {"gguf_file": source.name}
+    if str(source).endswith(".gguf"):
         dtype = torch.float32
-    tokenizer = load_tokenizer(source, **extra)
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or torch.float32, **extra)
-    if getattr(model, "hf_quantizer", None) is not None:
-        model.hf_quantizer.remove_quantization_config(model)
+    source = transformers_source(source)  # a GGUF: its dequantised folder, made once
+    tokenizer = load_tokenizer(source)
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or torch.float32)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer

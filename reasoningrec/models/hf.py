@@ -8,8 +8,8 @@ Runs on CUDA when torch sees a GPU, else CPU (float32, CPU_CORES threads). On CU
 under SMALL_MODEL parameters (the 135M students) stays float32: padded bf16 batches gave a
 P(Yes) 4.7e-2 away from one-at-a-time on the same rows, fp32 3.3e-6 (benchmarks/results/
 build_speed.md); bigger models (the paper's 7B) load in bfloat16.
-A `.gguf` file is dequantised by transformers (`gguf_file=`), which is slow but exact enough
-to compare with llama.cpp. Hub ids load only when the network allows (registry.resolve_local).
+A `.gguf` file is dequantised by transformers once and read from the cache folder after that
+(gguf_folder.py); exact enough to compare with llama.cpp. Hub ids load only when the network allows (registry.resolve_local).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ..cache import Cache
 from ..config import cpu_threads
 from .base import (Backend, BackendError, Score, answer_token_ids, cut_at_stop,
                    score_from_vector)
+from .gguf_folder import transformers_source
 from .registry import resolve_local
 
 
@@ -64,11 +65,9 @@ def load_tokenizer(source, **extra):
 
 def load_tokenizer_of(target: str):
     """load_tokenizer for a model folder, a .gguf file (its embedded tokenizer) or a Hub id."""
-    source, extra = resolve_local(target, "tokenizer"), {}
-    if isinstance(source, Path) and source.is_file():
-        source, extra = source.parent, {"gguf_file": source.name}
+    source = transformers_source(resolve_local(target, "tokenizer"))
     try:
-        return load_tokenizer(source, **extra)
+        return load_tokenizer(source)
     except (OSError, ValueError) as exc:
         raise BackendError(f"transformers could not load a tokenizer from {target}: {exc}") from exc
 
@@ -113,17 +112,14 @@ class HFBackend(Backend):
         import torch
         from transformers import AutoModelForCausalLM
 
-        source = resolve_local(target, "model")
-        gguf_file = None
+        source = transformers_source(resolve_local(target, "model"))
         if isinstance(source, Path) and source.is_file():
-            if source.suffix != ".gguf":
-                raise BackendError(f"hf: expects a model folder, a .gguf file or a Hub id, "
-                                   f"got the file {source}")
-            source, gguf_file = source.parent, source.name
+            raise BackendError(f"hf: expects a model folder, a .gguf file or a Hub id, "
+                               f"got the file {source}")
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         if self.device == "cpu":
             torch.set_num_threads(cpu_threads())
-        extra = {"gguf_file": gguf_file} if gguf_file else {}
+        extra = {}
         try:
             if dtype is None and self.device.startswith("cuda"):
                 from transformers import AutoConfig
