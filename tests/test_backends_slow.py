@@ -86,6 +86,6 @@ def test_a_gguf_is_converted_for_transformers_once_with_the_same_tokenizer(tmp_p
     text = smollm2.apply_chat([{"role": "user", "content": QUESTION + " Café, naïve — 1995."}])
     assert converted(text)["input_ids"] == direct(text)["input_ids"] == smollm2.tokenize(text)
     assert converted.chat_template == direct.chat_template
-    hf = HFBackend(str(gguf))
-    print(f"P(Yes) transformers {hf.p_yes(text).p_yes:.4f}, llama.cpp {smollm2.p_yes(text).p_yes:.4f}")
-    assert hf.p_yes(text).p_yes == pytest.approx(smollm2.p_yes(text).p_yes, abs=0.03)
+    fp32, q4 = HFBackend(str(gguf)).p_yes(text).p_yes, smollm2.p_yes(text).p_yes
+    print(f"P(Yes) transformers {fp32:.4f}, llama.cpp {q4:.4f}")
+    assert fp32 == pytest.approx(q4, abs=0.03)

@@ -43,8 +43,8 @@ from .sft_data import build_examples, check_teacher_file, collate
 
 def load_base(spec: str, dtype=None):
     """(model, tokenizer) for an HF folder, a Hub id, a .gguf file or 'smollm2'. A GGUF is
-    read as its fp32 folder (reasoningrec/models/gguf_folder.py: no quantization config, so
-    the model trains and saves)."""
+    read as its fp32 folder (reasoningrec/models/gguf_folder.py); a quantization config is
+    removed so the model trains and saves."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -58,6 +58,8 @@ def load_base(spec: str, dtype=None):
     source = transformers_source(source)  # a GGUF: its dequantised folder, made once
     tokenizer = load_tokenizer(source)
     model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or torch.float32)
+    if getattr(model, "hf_quantizer", None) is not None:
+        model.hf_quantizer.remove_quantization_config(model)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer

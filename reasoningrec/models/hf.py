@@ -9,7 +9,8 @@ under SMALL_MODEL parameters (the 135M students) stays float32: padded bf16 batc
 P(Yes) 4.7e-2 away from one-at-a-time on the same rows, fp32 3.3e-6 (benchmarks/results/
 build_speed.md); bigger models (the paper's 7B) load in bfloat16.
 A `.gguf` file is dequantised by transformers once and read from the cache folder after that
-(gguf_folder.py); exact enough to compare with llama.cpp. Hub ids load only when the network allows (registry.resolve_local).
+(gguf_folder.py); exact enough to compare with llama.cpp. Hub ids load only when the network
+allows (registry.resolve_local).
 """
 from __future__ import annotations
 
@@ -119,15 +120,13 @@ class HFBackend(Backend):
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         if self.device == "cpu":
             torch.set_num_threads(cpu_threads())
-        extra = {}
         try:
             if dtype is None and self.device.startswith("cuda"):
                 from transformers import AutoConfig
-                dtype = default_dtype(AutoConfig.from_pretrained(source, **extra), self.device)
+                dtype = default_dtype(AutoConfig.from_pretrained(source), self.device)
             self.dtype = dtype or "float32"
-            tokenizer = load_tokenizer(source, **extra)
-            model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, self.dtype),
-                                                         **extra)
+            tokenizer = load_tokenizer(source)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, self.dtype))
         except OSError as exc:
             raise BackendError(f"transformers could not load {target}: {exc}") from exc
         if adapter:
